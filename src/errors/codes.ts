@@ -1,0 +1,43 @@
+/**
+ * The error-code catalogue: every `AOS_*` code agentos can answer with, its HTTP status and category.
+ * `docs/errors.md` lists the same codes; `codes.test.ts` keeps the two in step.
+ * @module
+ */
+
+/** Whose fault an error is: `user` → 4xx, `system` → 500, `upstream` → 502. */
+export type ErrorCategory = 'user' | 'system' | 'upstream';
+
+/** One catalogue entry. */
+export interface ErrorCodeInfo {
+  status: number;
+  category: ErrorCategory;
+  /** What the code means, for docs and OpenAPI. */
+  description: string;
+}
+
+export const ERROR_CODES = {
+  AOS_VALIDATION: { status: 422, category: 'user', description: 'The request failed schema validation.' },
+  AOS_BAD_REQUEST: { status: 400, category: 'user', description: 'The request is malformed.' },
+  AOS_NOT_FOUND: { status: 404, category: 'user', description: 'No route or resource at this path.' },
+  AOS_CONFLICT: { status: 409, category: 'user', description: 'The resource already exists or changed meanwhile.' },
+  AOS_PAYLOAD_TOO_LARGE: {
+    status: 413,
+    category: 'user',
+    description: 'The request body exceeds the configured limit.',
+  },
+  AOS_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    category: 'user',
+    description: 'The request body has a content type this route does not accept.',
+  },
+  AOS_AUTH_REQUIRED: { status: 401, category: 'user', description: 'No credentials were sent.' },
+  AOS_AUTH_INVALID: { status: 401, category: 'user', description: 'The credentials are invalid, expired or revoked.' },
+  AOS_AUTH_FORBIDDEN: { status: 403, category: 'user', description: 'The caller lacks the scope this route needs.' },
+  AOS_CONFIG_INVALID: { status: 500, category: 'system', description: 'The configuration file failed validation.' },
+  AOS_STORE_UNAVAILABLE: { status: 503, category: 'system', description: 'The database did not answer.' },
+  AOS_STORE_MIGRATION_FAILED: { status: 500, category: 'system', description: 'A schema migration failed.' },
+  AOS_INTERNAL: { status: 500, category: 'system', description: 'An unexpected error; details are in the log.' },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+/** Every known error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;

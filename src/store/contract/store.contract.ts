@@ -1,0 +1,282 @@
+/**
+ * The store contract: one suite every adapter runs against a real database
+ * (SQLite `:memory:` always, Postgres when `AGENTOS_TEST_PG=1`).
+ * @module
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { isAgentOsError } from '../../errors/index.js';
+import type { Store } from '../types.js';
+
+/** How a contract run gets a fresh, migrated store. */
+export interface StoreContractOptions {
+  name: string;
+  createStore: () => Promise<Store>;
+}
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(isAgentOsError(error), `expected AgentOsError ${code}, got ${String(error)}`).toBe(true);
+  expect((error as { code: string }).code).toBe(code);
+}
+
+/** Registers the store contract suite for one adapter. */
+export function runStoreContract({ name, createStore }: StoreContractOptions): void {
+  describe(`store contract: ${name}`, () => {
+    let store: Store;
+
+    beforeAll(async () => {
+      store = await createStore();
+    });
+    beforeEach(async () => {
+      await store.dangerouslyClearAll();
+    });
+    afterAll(async () => {
+      await store?.close();
+    });
+
+    describe('migrations', () => {
+      it('are idempotent: a second migrate applies nothing', async () => {
+        const result = await store.migrate();
+        expect(result.applied).toEqual([]);
+        expect(result.migrations.length).toBeGreaterThan(0);
+        expect(result.migrations.every((migration) => migration.applied)).toBe(true);
+      });
+
+      it('dry run reports nothing pending on a migrated store', async () => {
+        const result = await store.migrate({ dryRun: true });
+        expect(result).toMatchObject({ dryRun: true, applied: [] });
+      });
+
+      it('ping answers', async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+    });
+
+    describe('sessions', () => {
+      it('creates, reads back JSON fields and defaults the workspace', async () => {
+        const created = await store.sessions.create({
+          sessionId: 's1',
+          sessionType: 'agent',
+          componentId: 'assistant',
+          userId: 'u1',
+          sessionState: { step: 2, tags: ['a'] },
+        });
+        expect(created.workspaceId).toBe('default');
+        const read = await store.sessions.get('default', 's1');
+        expect(read).toEqual(created);
+        expect(read?.sessionState).toEqual({ step: 2, tags: ['a'] });
+        expect(read?.metadata).toEqual({});
+      });
+
+      it('rejects a duplicate id with AOS_CONFLICT', async () => {
+        await store.sessions.create({ sessionId: 's1', sessionType: 'agent', componentId: 'a' });
+        await expectCode(
+          store.sessions.create({ sessionId: 's1', sessionType: 'team', componentId: 'b' }),
+          'AOS_CONFLICT',
+        );
+      });
+
+      it('hides a session from another workspace', async () => {
+        await store.sessions.create({ sessionId: 's1', sessionType: 'agent', componentId: 'a', workspaceId: 'w1' });
+        expect(await store.sessions.get('w2', 's1')).toBeNull();
+        expect(await store.sessions.update('w2', 's1', { sessionName: 'x' })).toBeNull();
+        expect(await store.sessions.delete('w2', 's1')).toBe(false);
+        expect((await store.sessions.list({ workspaceId: 'w2' })).total).toBe(0);
+        expect(await store.sessions.get('w1', 's1')).not.toBeNull();
+      });
+
+      it('lists newest first with filters and pagination', async () => {
+        let clock = 1000;
+        for (const [id, user] of [
+          ['a', 'u1'],
+          ['b', 'u2'],
+          ['c', 'u1'],
+        ] as const) {
+          await store.sessions.create({ sessionId: id, sessionType: 'agent', componentId: 'x', userId: user });
+          await store.sessions.update('default', id, { metadata: { order: clock++ } });
+        }
+        const all = await store.sessions.list({ workspaceId: 'default' });
+        expect(all.total).toBe(3);
+        const byUser = await store.sessions.list({ workspaceId: 'default', userId: 'u1' });
+        expect(byUser.items.map((session) => session.sessionId).sort()).toEqual(['a', 'c']);
+        const page2 = await store.sessions.list({ workspaceId: 'default', limit: 2, page: 2 });
+        expect(page2.items).toHaveLength(1);
+        expect(page2.total).toBe(3);
+      });
+
+      it('updates fields and bumps updatedAt', async () => {
+        const created = await store.sessions.create({ sessionId: 's1', sessionType: 'agent', componentId: 'a' });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const updated = await store.sessions.update('default', 's1', {
+          sessionName: 'Renamed',
+          sessionState: { k: 1 },
+        });
+        expect(updated?.sessionName).toBe('Renamed');
+        expect(updated?.sessionState).toEqual({ k: 1 });
+        expect(updated?.updatedAt).toBeGreaterThan(created.updatedAt);
+        expect(await store.sessions.update('default', 'missing', { sessionName: 'x' })).toBeNull();
+      });
+
+      it('delete cascades to runs and events', async () => {
+        await store.sessions.create({ sessionId: 's1', sessionType: 'agent', componentId: 'a' });
+        await store.runs.create({ runId: 'r1', sessionId: 's1', componentType: 'agent', componentId: 'a' });
+        await store.runEvents.append('r1', [{ eventIndex: 0, event: 'RunStarted', payload: {} }]);
+        expect(await store.sessions.delete('default', 's1')).toBe(true);
+        expect(await store.runs.get('default', 'r1')).toBeNull();
+        expect(await store.runEvents.list('r1')).toEqual([]);
+        expect(await store.sessions.delete('default', 's1')).toBe(false);
+      });
+    });
+
+    describe('runs', () => {
+      beforeEach(async () => {
+        await store.sessions.create({ sessionId: 's1', sessionType: 'agent', componentId: 'a', userId: 'u1' });
+      });
+
+      it('creates pending by default and updates status, content and metrics', async () => {
+        const run = await store.runs.create({
+          runId: 'r1',
+          sessionId: 's1',
+          componentType: 'agent',
+          componentId: 'a',
+          input: { message: 'hi' },
+        });
+        expect(run.status).toBe('pending');
+        const updated = await store.runs.update('default', 'r1', {
+          status: 'completed',
+          content: 'hello',
+          metrics: { total_tokens: 3 },
+        });
+        expect(updated).toMatchObject({ status: 'completed', content: 'hello', metrics: { total_tokens: 3 } });
+        expect((await store.runs.get('default', 'r1'))?.input).toEqual({ message: 'hi' });
+      });
+
+      it('refuses a run without its session, or in another workspace', async () => {
+        await expectCode(
+          store.runs.create({ runId: 'r1', sessionId: 'nope', componentType: 'agent', componentId: 'a' }),
+          'AOS_NOT_FOUND',
+        );
+        await expectCode(
+          store.runs.create({
+            runId: 'r1',
+            sessionId: 's1',
+            componentType: 'agent',
+            componentId: 'a',
+            workspaceId: 'w2',
+          }),
+          'AOS_NOT_FOUND',
+        );
+      });
+
+      it('rejects a duplicate run id', async () => {
+        await store.runs.create({ runId: 'r1', sessionId: 's1', componentType: 'agent', componentId: 'a' });
+        await expectCode(
+          store.runs.create({ runId: 'r1', sessionId: 's1', componentType: 'agent', componentId: 'a' }),
+          'AOS_CONFLICT',
+        );
+      });
+
+      it('lists oldest first, filtered by session and status', async () => {
+        for (const id of ['r1', 'r2', 'r3']) {
+          await store.runs.create({ runId: id, sessionId: 's1', componentType: 'agent', componentId: 'a' });
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+        await store.runs.update('default', 'r2', { status: 'running' });
+        const all = await store.runs.list({ workspaceId: 'default', sessionId: 's1' });
+        expect(all.items.map((run) => run.runId)).toEqual(['r1', 'r2', 'r3']);
+        const running = await store.runs.list({ workspaceId: 'default', status: 'running' });
+        expect(running.items.map((run) => run.runId)).toEqual(['r2']);
+        expect((await store.runs.list({ workspaceId: 'other' })).total).toBe(0);
+      });
+
+      it('records the lease owner and heartbeat', async () => {
+        await store.runs.create({
+          runId: 'r1',
+          sessionId: 's1',
+          componentType: 'agent',
+          componentId: 'a',
+          owner: 'n1',
+        });
+        const updated = await store.runs.update('default', 'r1', { heartbeatAt: 1234 });
+        expect(updated).toMatchObject({ owner: 'n1', heartbeatAt: 1234 });
+      });
+    });
+
+    describe('run events', () => {
+      beforeEach(async () => {
+        await store.sessions.create({ sessionId: 's1', sessionType: 'agent', componentId: 'a' });
+        await store.runs.create({ runId: 'r1', sessionId: 's1', componentType: 'agent', componentId: 'a' });
+      });
+
+      it('appends and replays in index order after an index', async () => {
+        await store.runEvents.append('r1', [
+          { eventIndex: 0, event: 'RunStarted', payload: { a: 1 } },
+          { eventIndex: 1, event: 'RunContent', payload: { content: 'x' } },
+        ]);
+        await store.runEvents.append('r1', [{ eventIndex: 2, event: 'RunCompleted', payload: {} }]);
+        const all = await store.runEvents.list('r1');
+        expect(all.map((event) => event.eventIndex)).toEqual([0, 1, 2]);
+        expect(all[1]?.payload).toEqual({ content: 'x' });
+        const after = await store.runEvents.list('r1', { afterIndex: 0 });
+        expect(after.map((event) => event.event)).toEqual(['RunContent', 'RunCompleted']);
+        expect(await store.runEvents.list('r1', { afterIndex: 0, limit: 1 })).toHaveLength(1);
+      });
+
+      it('rejects a duplicate index and writes nothing of that batch', async () => {
+        await store.runEvents.append('r1', [{ eventIndex: 0, event: 'RunStarted', payload: {} }]);
+        await expectCode(
+          store.runEvents.append('r1', [
+            { eventIndex: 1, event: 'RunContent', payload: {} },
+            { eventIndex: 0, event: 'RunStarted', payload: {} },
+          ]),
+          'AOS_CONFLICT',
+        );
+        expect((await store.runEvents.list('r1')).map((event) => event.eventIndex)).toEqual([0]);
+      });
+
+      it('refuses events of an unknown run', async () => {
+        await expectCode(
+          store.runEvents.append('nope', [{ eventIndex: 0, event: 'RunStarted', payload: {} }]),
+          'AOS_NOT_FOUND',
+        );
+      });
+    });
+
+    describe('api keys', () => {
+      const base = { keyPrefix: 'aos_abcd', scopes: ['agents:read'] };
+
+      it('creates, finds an active key by hash, and revokes it', async () => {
+        await store.apiKeys.create({ id: 'k1', name: 'ci', keyHash: 'h1', ...base });
+        expect((await store.apiKeys.getActiveByHash('h1'))?.scopes).toEqual(['agents:read']);
+        expect(await store.apiKeys.countActive()).toBe(1);
+        expect(await store.apiKeys.revoke('k1')).toBe(true);
+        expect(await store.apiKeys.revoke('k1')).toBe(false);
+        expect(await store.apiKeys.getActiveByHash('h1')).toBeNull();
+        expect(await store.apiKeys.countActive()).toBe(0);
+        expect((await store.apiKeys.get('k1'))?.revokedAt).not.toBeNull();
+      });
+
+      it('lists active keys unless asked for revoked ones', async () => {
+        await store.apiKeys.create({ id: 'k1', name: 'a', keyHash: 'h1', ...base });
+        await store.apiKeys.create({ id: 'k2', name: 'b', keyHash: 'h2', ...base });
+        await store.apiKeys.revoke('k1');
+        expect((await store.apiKeys.list()).items.map((key) => key.id)).toEqual(['k2']);
+        expect((await store.apiKeys.list({ includeRevoked: true })).total).toBe(2);
+      });
+
+      it('rejects a duplicate hash', async () => {
+        await store.apiKeys.create({ id: 'k1', name: 'a', keyHash: 'h1', ...base });
+        await expectCode(store.apiKeys.create({ id: 'k2', name: 'b', keyHash: 'h1', ...base }), 'AOS_CONFLICT');
+      });
+
+      it('records the last use', async () => {
+        await store.apiKeys.create({ id: 'k1', name: 'a', keyHash: 'h1', ...base });
+        await store.apiKeys.touch('k1', 42);
+        expect((await store.apiKeys.get('k1'))?.lastUsedAt).toBe(42);
+      });
+    });
+  });
+}

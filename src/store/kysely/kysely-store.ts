@@ -1,0 +1,451 @@
+import { type Kysely, type Migration, type Selectable, sql } from 'kysely';
+import { ConflictError, NotFoundError } from '../../errors/index.js';
+import type {
+  ApiKeyCreate,
+  ApiKeyRecord,
+  ApiKeyStore,
+  ComponentType,
+  MigrationResult,
+  Page,
+  PageRequest,
+  RunCreate,
+  RunEventAppend,
+  RunEventRecord,
+  RunEventStore,
+  RunFilter,
+  RunRecord,
+  RunStatus,
+  RunStore,
+  RunUpdate,
+  SessionCreate,
+  SessionFilter,
+  SessionRecord,
+  SessionStore,
+  SessionUpdate,
+  Store,
+  StoreCapabilities,
+} from '../types.js';
+import { isForeignKeyViolation, isUniqueViolation } from './constraint-errors.js';
+import { decodeJson, encodeJson } from './json-codec.js';
+import { runMigrations } from './migrate.js';
+import type { ApiKeysTable, Database, RunsTable, SessionsTable } from './tables.js';
+
+/** The workspace every row belongs to unless one is named (CONTRACT.md §4). */
+export const DEFAULT_WORKSPACE = 'default';
+
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 1000;
+
+function pageBounds(request: PageRequest): { limit: number; offset: number } {
+  const limit = Math.min(Math.max(Math.trunc(request.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
+  const page = Math.max(Math.trunc(request.page ?? 1), 1);
+  return { limit, offset: (page - 1) * limit };
+}
+
+/** Drivers return counts as number (SQLite) or string (Postgres bigint); both become a number. */
+function toCount(value: unknown): number {
+  return Number(value ?? 0);
+}
+
+function toSession(row: Selectable<SessionsTable>): SessionRecord {
+  return {
+    sessionId: row.session_id,
+    workspaceId: row.workspace_id,
+    sessionType: row.session_type as ComponentType,
+    componentId: row.component_id,
+    userId: row.user_id,
+    sessionName: row.session_name,
+    sessionState: decodeJson(row.session_state, {}),
+    metadata: decodeJson(row.metadata, {}),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function toRun(row: Selectable<RunsTable>): RunRecord {
+  return {
+    runId: row.run_id,
+    sessionId: row.session_id,
+    workspaceId: row.workspace_id,
+    componentType: row.component_type as ComponentType,
+    componentId: row.component_id,
+    parentRunId: row.parent_run_id,
+    userId: row.user_id,
+    status: row.status as RunStatus,
+    input: decodeJson(row.input, {}),
+    content: row.content,
+    metrics: decodeJson(row.metrics, {}),
+    error: row.error,
+    owner: row.owner,
+    heartbeatAt: row.heartbeat_at === null ? null : Number(row.heartbeat_at),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    keyHash: row.key_hash,
+    keyPrefix: row.key_prefix,
+    scopes: decodeJson(row.scopes, []),
+    workspaceId: row.workspace_id,
+    createdAt: Number(row.created_at),
+    lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
+    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+  };
+}
+
+class KyselySessionStore implements SessionStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly now: () => number,
+  ) {}
+
+  async create(input: SessionCreate): Promise<SessionRecord> {
+    const at = this.now();
+    const row = {
+      session_id: input.sessionId,
+      workspace_id: input.workspaceId ?? DEFAULT_WORKSPACE,
+      session_type: input.sessionType,
+      component_id: input.componentId,
+      user_id: input.userId ?? null,
+      session_name: input.sessionName ?? null,
+      session_state: encodeJson(input.sessionState ?? {}),
+      metadata: encodeJson(input.metadata ?? {}),
+      created_at: at,
+      updated_at: at,
+    };
+    try {
+      await this.db.insertInto('sessions').values(row).execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictError(`Session ${input.sessionId} already exists`);
+      throw error;
+    }
+    return toSession(row);
+  }
+
+  async get(workspaceId: string, sessionId: string): Promise<SessionRecord | null> {
+    const row = await this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('session_id', '=', sessionId)
+      .where('workspace_id', '=', workspaceId)
+      .executeTakeFirst();
+    return row ? toSession(row) : null;
+  }
+
+  async list(filter: SessionFilter): Promise<Page<SessionRecord>> {
+    let query = this.db.selectFrom('sessions').where('workspace_id', '=', filter.workspaceId);
+    if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
+    if (filter.sessionType !== undefined) query = query.where('session_type', '=', filter.sessionType);
+    if (filter.componentId !== undefined) query = query.where('component_id', '=', filter.componentId);
+    const { limit, offset } = pageBounds(filter);
+    const [rows, count] = await Promise.all([
+      query.selectAll().orderBy('updated_at', 'desc').orderBy('session_id').limit(limit).offset(offset).execute(),
+      query.select((builder) => builder.fn.countAll().as('total')).executeTakeFirst(),
+    ]);
+    return { items: rows.map(toSession), total: toCount(count?.total) };
+  }
+
+  async update(workspaceId: string, sessionId: string, patch: SessionUpdate): Promise<SessionRecord | null> {
+    const values: Partial<SessionsTable> = { updated_at: this.now() };
+    if (patch.sessionName !== undefined) values.session_name = patch.sessionName;
+    if (patch.sessionState !== undefined) values.session_state = encodeJson(patch.sessionState);
+    if (patch.metadata !== undefined) values.metadata = encodeJson(patch.metadata);
+    const result = await this.db
+      .updateTable('sessions')
+      .set(values)
+      .where('session_id', '=', sessionId)
+      .where('workspace_id', '=', workspaceId)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return null;
+    return this.get(workspaceId, sessionId);
+  }
+
+  async delete(workspaceId: string, sessionId: string): Promise<boolean> {
+    // Foreign keys cascade to runs and their events.
+    const result = await this.db
+      .deleteFrom('sessions')
+      .where('session_id', '=', sessionId)
+      .where('workspace_id', '=', workspaceId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+}
+
+class KyselyRunStore implements RunStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly now: () => number,
+  ) {}
+
+  async create(input: RunCreate): Promise<RunRecord> {
+    const workspaceId = input.workspaceId ?? DEFAULT_WORKSPACE;
+    const at = this.now();
+    const row = {
+      run_id: input.runId,
+      session_id: input.sessionId,
+      workspace_id: workspaceId,
+      component_type: input.componentType,
+      component_id: input.componentId,
+      parent_run_id: input.parentRunId ?? null,
+      user_id: input.userId ?? null,
+      status: input.status ?? 'pending',
+      input: encodeJson(input.input ?? {}),
+      content: null,
+      metrics: encodeJson({}),
+      error: null,
+      owner: input.owner ?? null,
+      heartbeat_at: null,
+      created_at: at,
+      updated_at: at,
+    };
+    // The foreign key proves the session exists; the workspace check keeps a run from
+    // attaching to another tenant's session.
+    const session = await this.db
+      .selectFrom('sessions')
+      .select('workspace_id')
+      .where('session_id', '=', input.sessionId)
+      .executeTakeFirst();
+    if (!session || session.workspace_id !== workspaceId) {
+      throw new NotFoundError(`Session ${input.sessionId} not found`);
+    }
+    try {
+      await this.db.insertInto('runs').values(row).execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictError(`Run ${input.runId} already exists`);
+      if (isForeignKeyViolation(error)) throw new NotFoundError(`Session ${input.sessionId} not found`);
+      throw error;
+    }
+    return toRun(row);
+  }
+
+  async get(workspaceId: string, runId: string): Promise<RunRecord | null> {
+    const row = await this.db
+      .selectFrom('runs')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('workspace_id', '=', workspaceId)
+      .executeTakeFirst();
+    return row ? toRun(row) : null;
+  }
+
+  async list(filter: RunFilter): Promise<Page<RunRecord>> {
+    let query = this.db.selectFrom('runs').where('workspace_id', '=', filter.workspaceId);
+    if (filter.sessionId !== undefined) query = query.where('session_id', '=', filter.sessionId);
+    if (filter.componentType !== undefined) query = query.where('component_type', '=', filter.componentType);
+    if (filter.componentId !== undefined) query = query.where('component_id', '=', filter.componentId);
+    if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
+    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    const { limit, offset } = pageBounds(filter);
+    const [rows, count] = await Promise.all([
+      query.selectAll().orderBy('created_at', 'asc').orderBy('run_id').limit(limit).offset(offset).execute(),
+      query.select((builder) => builder.fn.countAll().as('total')).executeTakeFirst(),
+    ]);
+    return { items: rows.map(toRun), total: toCount(count?.total) };
+  }
+
+  async update(workspaceId: string, runId: string, patch: RunUpdate): Promise<RunRecord | null> {
+    const values: Partial<RunsTable> = { updated_at: this.now() };
+    if (patch.status !== undefined) values.status = patch.status;
+    if (patch.content !== undefined) values.content = patch.content;
+    if (patch.metrics !== undefined) values.metrics = encodeJson(patch.metrics);
+    if (patch.input !== undefined) values.input = encodeJson(patch.input);
+    if (patch.error !== undefined) values.error = patch.error;
+    if (patch.owner !== undefined) values.owner = patch.owner;
+    if (patch.heartbeatAt !== undefined) values.heartbeat_at = patch.heartbeatAt;
+    const result = await this.db
+      .updateTable('runs')
+      .set(values)
+      .where('run_id', '=', runId)
+      .where('workspace_id', '=', workspaceId)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return null;
+    return this.get(workspaceId, runId);
+  }
+}
+
+class KyselyRunEventStore implements RunEventStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly now: () => number,
+  ) {}
+
+  async append(runId: string, events: RunEventAppend[]): Promise<void> {
+    if (events.length === 0) return;
+    const at = this.now();
+    try {
+      await this.db
+        .insertInto('run_events')
+        .values(
+          events.map((event) => ({
+            run_id: runId,
+            event_index: event.eventIndex,
+            event: event.event,
+            payload: encodeJson(event.payload),
+            created_at: at,
+          })),
+        )
+        .execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictError(`Run ${runId} already has one of these event indexes`);
+      if (isForeignKeyViolation(error)) throw new NotFoundError(`Run ${runId} not found`);
+      throw error;
+    }
+  }
+
+  async list(runId: string, options: { afterIndex?: number; limit?: number } = {}): Promise<RunEventRecord[]> {
+    let query = this.db.selectFrom('run_events').selectAll().where('run_id', '=', runId);
+    if (options.afterIndex !== undefined) query = query.where('event_index', '>', options.afterIndex);
+    query = query.orderBy('event_index', 'asc');
+    if (options.limit !== undefined) query = query.limit(options.limit);
+    const rows = await query.execute();
+    return rows.map((row) => ({
+      runId: row.run_id,
+      eventIndex: Number(row.event_index),
+      event: row.event,
+      payload: decodeJson(row.payload, {}),
+      createdAt: Number(row.created_at),
+    }));
+  }
+}
+
+class KyselyApiKeyStore implements ApiKeyStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly now: () => number,
+  ) {}
+
+  async create(input: ApiKeyCreate): Promise<ApiKeyRecord> {
+    const row = {
+      id: input.id,
+      name: input.name,
+      key_hash: input.keyHash,
+      key_prefix: input.keyPrefix,
+      scopes: encodeJson(input.scopes),
+      workspace_id: input.workspaceId ?? DEFAULT_WORKSPACE,
+      created_at: this.now(),
+      last_used_at: null,
+      revoked_at: null,
+    };
+    try {
+      await this.db.insertInto('api_keys').values(row).execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictError('An API key with this id or hash already exists');
+      throw error;
+    }
+    return toApiKey(row);
+  }
+
+  async get(id: string): Promise<ApiKeyRecord | null> {
+    const row = await this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toApiKey(row) : null;
+  }
+
+  async getActiveByHash(keyHash: string): Promise<ApiKeyRecord | null> {
+    const row = await this.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('key_hash', '=', keyHash)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return row ? toApiKey(row) : null;
+  }
+
+  async list(options: PageRequest & { includeRevoked?: boolean } = {}): Promise<Page<ApiKeyRecord>> {
+    let query = this.db.selectFrom('api_keys');
+    if (!options.includeRevoked) query = query.where('revoked_at', 'is', null);
+    const { limit, offset } = pageBounds(options);
+    const [rows, count] = await Promise.all([
+      query.selectAll().orderBy('created_at', 'asc').orderBy('id').limit(limit).offset(offset).execute(),
+      query.select((builder) => builder.fn.countAll().as('total')).executeTakeFirst(),
+    ]);
+    return { items: rows.map(toApiKey), total: toCount(count?.total) };
+  }
+
+  async countActive(): Promise<number> {
+    const row = await this.db
+      .selectFrom('api_keys')
+      .select((builder) => builder.fn.countAll().as('total'))
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return toCount(row?.total);
+  }
+
+  async revoke(id: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('api_keys')
+      .set({ revoked_at: this.now() })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async touch(id: string, at: number): Promise<void> {
+    await this.db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+  }
+}
+
+/** Options of {@link KyselyStore}: the dialect-specific parts an adapter supplies. */
+export interface KyselyStoreOptions {
+  db: Kysely<Database>;
+  capabilities: StoreCapabilities;
+  migrations: Record<string, Migration>;
+  /** Runs after `db.destroy()`, for driver handles Kysely does not own. */
+  onClose?: () => void | Promise<void>;
+  now?: () => number;
+}
+
+/**
+ * The store logic shared by the SQLite and Postgres adapters: plain Kysely queries that both
+ * dialects accept. Adapters only open the connection and pick migrations.
+ */
+export class KyselyStore implements Store {
+  readonly capabilities: StoreCapabilities;
+  readonly sessions: SessionStore;
+  readonly runs: RunStore;
+  readonly runEvents: RunEventStore;
+  readonly apiKeys: ApiKeyStore;
+  private readonly db: Kysely<Database>;
+  private readonly migrations: Record<string, Migration>;
+  private readonly onClose: (() => void | Promise<void>) | undefined;
+  private closed = false;
+
+  constructor({ db, capabilities, migrations, onClose, now = Date.now }: KyselyStoreOptions) {
+    this.db = db;
+    this.capabilities = capabilities;
+    this.migrations = migrations;
+    this.onClose = onClose;
+    this.sessions = new KyselySessionStore(db, now);
+    this.runs = new KyselyRunStore(db, now);
+    this.runEvents = new KyselyRunEventStore(db, now);
+    this.apiKeys = new KyselyApiKeyStore(db, now);
+  }
+
+  migrate(options: { dryRun?: boolean } = {}): Promise<MigrationResult> {
+    return runMigrations(this.db as Kysely<unknown>, this.migrations, options);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async dangerouslyClearAll(): Promise<void> {
+    await this.db.transaction().execute(async (transaction) => {
+      await transaction.deleteFrom('run_events').execute();
+      await transaction.deleteFrom('runs').execute();
+      await transaction.deleteFrom('sessions').execute();
+      await transaction.deleteFrom('api_keys').execute();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.db.destroy();
+    await this.onClose?.();
+  }
+}

@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as initial from './001-initial.js';
+
+/**
+ * The SQLite migrations in order. Names sort lexically, which is the order Kysely applies them in;
+ * a new file gets the next number and an entry here, and an applied migration is never edited.
+ */
+export const sqliteMigrations: Record<string, Migration> = {
+  '001-initial': initial,
+};

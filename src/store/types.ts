@@ -1,0 +1,211 @@
+/**
+ * The storage seam of agentos: one interface per domain, combined in {@link Store}.
+ * Adapters (`store/sqlite`, later `store/postgres`) implement it and pass the same contract suite
+ * (`store/contract/store.contract.ts`). Timestamps are epoch milliseconds; surfaces format them.
+ * @module
+ */
+
+/** The lifecycle of a run, spelled as on the wire (CONTRACT.md §5). */
+export type RunStatus = 'pending' | 'running' | 'completed' | 'paused' | 'cancelled' | 'error';
+
+/** What kind of component a session or run belongs to. */
+export type ComponentType = 'agent' | 'team' | 'workflow';
+
+/** Page request shared by every `list`: `page` starts at 1. */
+export interface PageRequest {
+  page?: number;
+  limit?: number;
+}
+
+/** Page result shared by every `list`: the items of the page and the total across all pages. */
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+/** A conversation thread; runs hang off it. */
+export interface SessionRecord {
+  sessionId: string;
+  workspaceId: string;
+  sessionType: ComponentType;
+  componentId: string;
+  userId: string | null;
+  sessionName: string | null;
+  sessionState: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type SessionCreate = Pick<SessionRecord, 'sessionId' | 'sessionType' | 'componentId'> &
+  Partial<Pick<SessionRecord, 'workspaceId' | 'userId' | 'sessionName' | 'sessionState' | 'metadata'>>;
+
+export type SessionUpdate = Partial<Pick<SessionRecord, 'sessionName' | 'sessionState' | 'metadata'>>;
+
+export interface SessionFilter extends PageRequest {
+  workspaceId: string;
+  userId?: string;
+  sessionType?: ComponentType;
+  componentId?: string;
+}
+
+/**
+ * Sessions. `get`/`update`/`delete` are scoped to a workspace: a session of another workspace is
+ * indistinguishable from a missing one (`null` / `false`).
+ */
+export interface SessionStore {
+  /** Inserts a session; throws `ConflictError` when the id exists (in any workspace). */
+  create(input: SessionCreate): Promise<SessionRecord>;
+  get(workspaceId: string, sessionId: string): Promise<SessionRecord | null>;
+  /** Newest first (by `updatedAt`). */
+  list(filter: SessionFilter): Promise<Page<SessionRecord>>;
+  /** Applies the patch and bumps `updatedAt`; `null` when missing. */
+  update(workspaceId: string, sessionId: string, patch: SessionUpdate): Promise<SessionRecord | null>;
+  /** Deletes the session with its runs and their events; `false` when missing. */
+  delete(workspaceId: string, sessionId: string): Promise<boolean>;
+}
+
+/** One execution of an agent, team or workflow. */
+export interface RunRecord {
+  runId: string;
+  sessionId: string;
+  workspaceId: string;
+  componentType: ComponentType;
+  componentId: string;
+  parentRunId: string | null;
+  userId: string | null;
+  status: RunStatus;
+  input: Record<string, unknown>;
+  content: string | null;
+  metrics: Record<string, unknown>;
+  error: string | null;
+  /** The replica holding the run's lease while it executes (scale-out), else null. */
+  owner: string | null;
+  heartbeatAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type RunCreate = Pick<RunRecord, 'runId' | 'sessionId' | 'componentType' | 'componentId'> &
+  Partial<Pick<RunRecord, 'workspaceId' | 'parentRunId' | 'userId' | 'status' | 'input' | 'owner'>>;
+
+export type RunUpdate = Partial<
+  Pick<RunRecord, 'status' | 'content' | 'metrics' | 'error' | 'owner' | 'heartbeatAt' | 'input'>
+>;
+
+export interface RunFilter extends PageRequest {
+  workspaceId: string;
+  sessionId?: string;
+  componentType?: ComponentType;
+  componentId?: string;
+  userId?: string;
+  status?: RunStatus;
+}
+
+/** Runs, one row per run. The session must exist in the same workspace (foreign key). */
+export interface RunStore {
+  /** Inserts a run (status defaults to `pending`); `ConflictError` on a duplicate id, `NotFoundError` without its session. */
+  create(input: RunCreate): Promise<RunRecord>;
+  get(workspaceId: string, runId: string): Promise<RunRecord | null>;
+  /** Oldest first (by `createdAt`), the order a session replays its history in. */
+  list(filter: RunFilter): Promise<Page<RunRecord>>;
+  /** Applies the patch and bumps `updatedAt`; `null` when missing. */
+  update(workspaceId: string, runId: string, patch: RunUpdate): Promise<RunRecord | null>;
+}
+
+/** One streamed event of a run, stored so a stream can be replayed after a restart or on another replica. */
+export interface RunEventRecord {
+  runId: string;
+  eventIndex: number;
+  event: string;
+  payload: Record<string, unknown>;
+  createdAt: number;
+}
+
+export type RunEventAppend = Pick<RunEventRecord, 'eventIndex' | 'event' | 'payload'>;
+
+/** The append-only event log of runs, keyed by (run_id, event_index). */
+export interface RunEventStore {
+  /**
+   * Appends events atomically (all or none). Indexes are chosen by the run's single writer;
+   * a duplicate (run_id, event_index) throws `ConflictError` and writes nothing.
+   */
+  append(runId: string, events: RunEventAppend[]): Promise<void>;
+  /** Events with `eventIndex > afterIndex` (all when omitted), in index order. */
+  list(runId: string, options?: { afterIndex?: number; limit?: number }): Promise<RunEventRecord[]>;
+}
+
+/** A stored API key: only its SHA-256 hash is kept. */
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  /** Lower-case hex SHA-256 of the plaintext key. */
+  keyHash: string;
+  /** The first characters of the key, shown in lists so a user can tell keys apart. */
+  keyPrefix: string;
+  scopes: string[];
+  workspaceId: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+export type ApiKeyCreate = Pick<ApiKeyRecord, 'id' | 'name' | 'keyHash' | 'keyPrefix' | 'scopes'> &
+  Partial<Pick<ApiKeyRecord, 'workspaceId'>>;
+
+/** API keys (CLI `agentos keys`, later service accounts). */
+export interface ApiKeyStore {
+  /** `ConflictError` on a duplicate id or hash. */
+  create(input: ApiKeyCreate): Promise<ApiKeyRecord>;
+  get(id: string): Promise<ApiKeyRecord | null>;
+  /** The active (not revoked) key with this hash, or null. */
+  getActiveByHash(keyHash: string): Promise<ApiKeyRecord | null>;
+  /** Oldest first; revoked keys included only with `includeRevoked`. */
+  list(options?: PageRequest & { includeRevoked?: boolean }): Promise<Page<ApiKeyRecord>>;
+  /** Number of keys that still authenticate. */
+  countActive(): Promise<number>;
+  /** Marks the key revoked; `false` when missing or already revoked. */
+  revoke(id: string): Promise<boolean>;
+  /** Records a successful use (best effort, may be coalesced). */
+  touch(id: string, at: number): Promise<void>;
+}
+
+/** One schema migration as `migrate` reports it. */
+export interface MigrationStatus {
+  name: string;
+  applied: boolean;
+}
+
+/** Result of {@link Store.migrate}. */
+export interface MigrationResult {
+  /** Migrations applied by this call (or that would be, with `dryRun`). */
+  applied: string[];
+  /** All known migrations and whether each is applied after the call. */
+  migrations: MigrationStatus[];
+  dryRun: boolean;
+}
+
+/** What an adapter can do beyond the interface; tests and services branch on these, not on the adapter type. */
+export interface StoreCapabilities {
+  dialect: 'sqlite' | 'postgres';
+  /** Vector KNN search available (sqlite-vec, pgvector). */
+  vectorSearch: boolean;
+  /** Several processes may write at once (Postgres); SQLite has one writer process. */
+  multiWriter: boolean;
+}
+
+/** The aggregate every other room receives. */
+export interface Store {
+  readonly capabilities: StoreCapabilities;
+  readonly sessions: SessionStore;
+  readonly runs: RunStore;
+  readonly runEvents: RunEventStore;
+  readonly apiKeys: ApiKeyStore;
+  /** Applies pending migrations in order, each in a transaction; with `dryRun` only reports them. Idempotent. */
+  migrate(options?: { dryRun?: boolean }): Promise<MigrationResult>;
+  /** Round-trips the database; throws when it does not answer. */
+  ping(): Promise<void>;
+  /** Deletes every row of every table. Tests only; the name is meant to alarm. */
+  dangerouslyClearAll(): Promise<void>;
+  close(): Promise<void>;
+}
