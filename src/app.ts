@@ -1,0 +1,88 @@
+/**
+ * Builds the Fastify application from services; never listens (see `main.ts`). Tests call
+ * `buildApp()` and `app.inject()`; the server entry adds `listen` and signal handling.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { registerAuthentication, requireDeclaredAccess } from './http/plugins/access-control.js';
+import { registerSurfaceErrors } from './http/plugins/error-handler.js';
+import { registerOpenApi } from './http/plugins/openapi.js';
+import { registerSecurityHeaders, requestIdFrom } from './http/plugins/security-headers.js';
+import { apiHealthRoutes } from './http/routes/api/health.js';
+import { catalogRoutes } from './http/routes/catalog/routes.js';
+import { coreRoutes } from './http/routes/core/routes.js';
+import type { Services } from './services.js';
+
+/** Options of {@link buildApp}. */
+export interface BuildAppOptions {
+  services: Services;
+}
+
+/**
+ * Assembles the app: cross-cutting plugins first (headers, CORS, auth, OpenAPI), then one
+ * encapsulated context per surface, each with its own error body and the rule that every route
+ * declares its access.
+ */
+export async function buildApp({ services }: BuildAppOptions): Promise<FastifyInstance> {
+  const { config } = services;
+  const app = Fastify({
+    // pino's Logger is wider than Fastify's logger type; the instance itself is what Fastify expects.
+    loggerInstance: services.logger as FastifyBaseLogger,
+    bodyLimit: config.server.body_limit,
+    requestIdHeader: false,
+    requestIdLogLabel: 'request_id',
+    genReqId: (request) => requestIdFrom(request.headers['x-request-id'], randomUUID),
+    // Agno strips a trailing slash instead of answering 404.
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorate('services', services);
+
+  registerSecurityHeaders(app);
+  await app.register(cors, {
+    origin: config.server.cors_origins.includes('*') ? '*' : config.server.cors_origins,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    exposedHeaders: ['x-request-id', 'retry-after'],
+  });
+  registerAuthentication(app, services.authenticator);
+  await registerOpenApi(app, { title: config.name, version: services.version });
+
+  // Root surface (Agno): its error body is also the default for paths that match no surface.
+  registerSurfaceErrors(app, 'root');
+  await app.register(async (root) => {
+    requireDeclaredAccess(root);
+    await root.register(coreRoutes, { services });
+    await root.register(catalogRoutes, { services });
+  });
+
+  await app.register(
+    async (api) => {
+      registerSurfaceErrors(api, 'api');
+      requireDeclaredAccess(api);
+      await api.register(apiHealthRoutes, { services });
+    },
+    { prefix: '/api' },
+  );
+
+  await app.register(
+    async (openai) => {
+      registerSurfaceErrors(openai, 'openai');
+      requireDeclaredAccess(openai);
+    },
+    { prefix: '/v1' },
+  );
+
+  await app.ready();
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The process services, for routes users add through `os.getApp()`. */
+    services: Services;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Turns an `Authorization` header into a {@link Principal}, or throws a 401 error. Knows API keys
+ * from the environment, the config file and the key store; JWT slots in beside them (security issue).
+ * @module
+ */
+import { AgentOsError } from '../errors/index.js';
+import type { ApiKeyStore } from '../store/types.js';
+import { digestsEqual, hashApiKey } from './api-keys.js';
+import { ADMIN_SCOPE, type Principal } from './principal.js';
+
+/** `none` = dev mode (loopback only), otherwise the strongest credential kind configured. */
+export type AuthMode = 'none' | 'api_key' | 'jwt';
+
+/** A key known from configuration rather than the store. */
+export interface StaticApiKey {
+  name: string;
+  /** Plaintext, hashed once at start-up and then forgotten. */
+  key?: string;
+  /** Lower-case hex SHA-256, for configs that do not want the plaintext on disk. */
+  keySha256?: string;
+  scopes: readonly string[];
+}
+
+/** Options of {@link createAuthenticator}. */
+export interface AuthenticatorOptions {
+  /** Keys from config and `AGENTOS_API_KEY` (named `AGENTOS_API_KEY`, admin). */
+  staticKeys: readonly StaticApiKey[];
+  apiKeys: ApiKeyStore;
+  defaultWorkspace?: string;
+  now?: () => number;
+}
+
+/** The authenticator used by the HTTP auth plugin and by interfaces (MCP, A2A) alike. */
+export interface Authenticator {
+  /** The current mode; dev mode ends as soon as any credential exists, even one created by another process. */
+  mode(): Promise<AuthMode>;
+  /** Resolves the caller, or throws `AOS_AUTH_REQUIRED` / `AOS_AUTH_INVALID`. */
+  authenticate(authorization: string | undefined): Promise<Principal>;
+}
+
+/** Dev mode's caller: everything is allowed, which is why dev mode is loopback-only. */
+const DEV_PRINCIPAL: Principal = Object.freeze({
+  id: 'dev',
+  kind: 'dev',
+  scopes: Object.freeze([ADMIN_SCOPE]),
+  workspaceId: 'default',
+});
+
+/** Last-use timestamps are written at most this often per key, to keep reads free of writes. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+/** Reads `Bearer <token>`; anything else is treated as no token. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  if (!authorization) return undefined;
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
+  return match?.[1];
+}
+
+/** Creates the authenticator. */
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const { apiKeys, defaultWorkspace = 'default', now = Date.now } = options;
+  const staticKeys = options.staticKeys.map((entry) => ({
+    name: entry.name,
+    hash: entry.keySha256?.toLowerCase() ?? hashApiKey(entry.key ?? ''),
+    scopes: [...entry.scopes],
+  }));
+  const lastTouched = new Map<string, number>();
+
+  async function mode(): Promise<AuthMode> {
+    if (staticKeys.length > 0) return 'api_key';
+    return (await apiKeys.countActive()) > 0 ? 'api_key' : 'none';
+  }
+
+  async function authenticate(authorization: string | undefined): Promise<Principal> {
+    const token = bearerToken(authorization);
+    if (token === undefined) {
+      if ((await mode()) === 'none') return DEV_PRINCIPAL;
+      throw new AgentOsError('AOS_AUTH_REQUIRED', 'Authorization header required');
+    }
+    const hash = hashApiKey(token);
+    // Compare against every static key so timing does not tell how many there are or which matched.
+    let matched: (typeof staticKeys)[number] | undefined;
+    for (const entry of staticKeys) {
+      if (digestsEqual(entry.hash, hash) && matched === undefined) matched = entry;
+    }
+    if (matched) {
+      return {
+        id: matched.name,
+        kind: matched.name === 'AGENTOS_API_KEY' ? 'env_key' : 'config_key',
+        scopes: matched.scopes,
+        workspaceId: defaultWorkspace,
+      };
+    }
+    const stored = await apiKeys.getActiveByHash(hash);
+    if (stored && digestsEqual(stored.keyHash, hash)) {
+      const at = now();
+      if (at - (lastTouched.get(stored.id) ?? 0) >= TOUCH_INTERVAL_MS) {
+        lastTouched.set(stored.id, at);
+        await apiKeys.touch(stored.id, at);
+      }
+      return { id: stored.id, kind: 'api_key', scopes: stored.scopes, workspaceId: stored.workspaceId };
+    }
+    // In dev mode any token passes: SDK clients (openai, MCP) insist on sending some key, and
+    // dev mode is open by definition (and loopback-only). Once a credential exists, this line is gone.
+    if ((await mode()) === 'none') return DEV_PRINCIPAL;
+    throw new AgentOsError('AOS_AUTH_INVALID', 'Invalid authentication token');
+  }
+
+  return { mode, authenticate };
+}

@@ -1,0 +1,23 @@
+/**
+ * Authentication and authorisation without HTTP: principals, API keys, scopes.
+ * @module
+ */
+export { API_KEY_PREFIX, digestsEqual, type GeneratedApiKey, generateApiKey, hashApiKey } from './api-keys.js';
+export {
+  type Authenticator,
+  type AuthenticatorOptions,
+  type AuthMode,
+  bearerToken,
+  createAuthenticator,
+  type StaticApiKey,
+} from './authenticator.js';
+export { isLoopbackHost } from './loopback.js';
+export { ADMIN_SCOPE, type Principal, type PrincipalKind } from './principal.js';
+export {
+  formatRequirement,
+  hasAnyScopeFor,
+  hasScope,
+  isValidScope,
+  parseRequirement,
+  type ScopeRequirement,
+} from './scopes.js';

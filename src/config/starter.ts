@@ -1,0 +1,138 @@
+/**
+ * The commented starter file that `agentos init` writes.
+ * @module
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { ConflictError } from '../errors/index.js';
+
+/** The file name `agentos init` writes, the YAML form discovery finds. */
+export const STARTER_CONFIG_FILE_NAME = 'agentos.config.yaml';
+
+/**
+ * A commented starter `agentos.config.yaml`: every top-level key, each with a one-line explanation, using only the
+ * offline `local:default` model so it runs without keys or network.
+ */
+export const STARTER_CONFIG_YAML = `# agentos.config.yaml: configuration of this AgentOS server (reference: docs/config.md).
+# Unknown keys are errors. Environment variables beat this file: AGENTOS_HOST, AGENTOS_PORT,
+# AGENTOS_DB_URL, AGENTOS_LOG_LEVEL, AGENTOS_API_KEY, AGENTOS_JWT_SECRET, AGENTOS_JWT_PUBLIC_KEY.
+
+# Display name, reported by GET /info.
+name: My AgentOS
+
+# Free text reported by GET /info.
+# description: Agents for the support team.
+
+# Stable id of this AgentOS instance (letters, digits, _ . : -).
+os_id: agentos
+
+# HTTP listener. A host other than loopback needs credentials (see auth).
+server:
+  host: 127.0.0.1
+  port: 7777
+  cors_origins: ["*"]          # browser origins allowed to call the API
+  body_limit: 1mb              # largest JSON or form body
+  upload_limit: 50mb           # largest multipart upload
+  shutdown_timeout_ms: 10000   # how long in-flight runs get on SIGTERM
+
+# Storage: sqlite:<path>, sqlite::memory: or postgres://user:password@host/db
+database:
+  url: sqlite:./.agentos/agentos.db
+
+# fatal | error | warn | info | debug | trace | silent
+log_level: info
+
+# Model for agents and teams that name none: provider:model with provider openai, anthropic, ollama or local.
+models:
+  default: local:default
+
+# Credentials. With none, the server runs in dev mode and only on a loopback host.
+auth:
+  api_keys: []
+  # api_keys:
+  #   - "\${MY_API_KEY}"                          # a plain key (filled from the environment), scope admin
+  #   - { name: ci, key_sha256: <64 hex digits>, scopes: [agents:read] }
+  # jwt: { secret: "\${JWT_SECRET}", audience: agentos }   # or public_key / jwks_file for RS256 / ES256
+
+# Requests allowed per class: N/s, N/m, N/h or N/d; false turns one class, or (rate_limits: false) all, off.
+rate_limits:
+  read: 200/h
+  write: 100/h
+  message: 60/h
+  workflow_run: 100/h
+
+# Agent that answers /api/chat and /api/tasks when the request names none.
+default_agent: assistant
+
+# Declarative tools, named by agents like the built-ins (calculator, current_time, http_request,
+# knowledge_search, memory_search). Without a webhook the run pauses for the caller to supply the result.
+tools: []
+# tools:
+#   - name: send_email
+#     description: Send an email to a recipient.
+#     parameters: { type: object, properties: { to: { type: string }, body: { type: string } }, required: [to] }
+#     webhook: { url: "https://hooks.example.com/send-email", headers: { X-Token: "\${HOOK_TOKEN}" } }
+
+# Agents: one model, instructions and tools each.
+agents:
+  - id: assistant
+    name: Assistant
+    model: local:default
+    instructions: You are a helpful assistant. Answer briefly.
+    tools: [calculator, current_time]
+    memory: false          # true: extract and recall user memories
+    history_runs: 3        # previous runs of the session added to the context
+    max_steps: 10          # most steps (model calls) one run may take
+  - id: reviewer
+    name: Reviewer
+    model: local:default
+    instructions: You review a draft and point out what is unclear.
+
+# Teams: coordinate (a leader delegates), route (one member answers) or collaborate (all answer).
+teams:
+  - id: writers
+    name: Writers
+    mode: coordinate
+    members: [assistant, reviewer]
+
+# Workflows: steps run in order, each by one agent or team.
+workflows:
+  - id: draft-and-review
+    name: Draft and review
+    steps:
+      - { name: draft, agent: assistant }
+      - { name: review, agent: reviewer }
+
+# Knowledge bases that agents search with knowledge_search (set an agent's knowledge: <id>).
+knowledge: []
+# knowledge:
+#   - { id: docs, name: Docs, embedder: local:default, sources: [{ path: ./docs }] }
+`;
+
+/** Options of {@link writeStarterConfig}. */
+export interface WriteStarterConfigOptions {
+  /** Overwrite an existing file. */
+  force?: boolean;
+}
+
+/**
+ * Writes {@link STARTER_CONFIG_YAML} to `<dir>/agentos.config.yaml` (creating `dir`) and returns its absolute path;
+ * throws {@link ConflictError} when the file exists and `force` is not set.
+ */
+export async function writeStarterConfig(
+  dir: string,
+  { force = false }: WriteStarterConfigOptions = {},
+): Promise<string> {
+  const file = resolve(dir, STARTER_CONFIG_FILE_NAME);
+  await mkdir(dir, { recursive: true });
+  try {
+    // 'wx' makes the existence check and the write one step, so a concurrent init cannot be clobbered.
+    await writeFile(file, STARTER_CONFIG_YAML, { encoding: 'utf8', flag: force ? 'w' : 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new ConflictError(`${file} already exists; remove it or overwrite it with force`, { path: file });
+    }
+    throw error;
+  }
+  return file;
+}

@@ -1,0 +1,36 @@
+/**
+ * What each route declares next to its schema: who may call it. A route that declares neither
+ * `public` nor `scope` fails to register (see `plugins/auth.ts`), so none can be forgotten.
+ * @module
+ */
+
+/** Access rule of one route. */
+export interface RouteAccess {
+  /** Callable without credentials (CONTRACT.md §4 lists which). */
+  public?: true;
+  /** `resource:action` the caller needs, e.g. `config:read`. */
+  scope?: string;
+  /** Path param holding the resource id, so `agents:<id>:read` also satisfies the scope. */
+  scopeParam?: string;
+  /** For list routes: a scope on any one resource of the type is enough; the handler filters the items. */
+  anyId?: true;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+}
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+
+/** A Fastify instance typed by zod schemas, what route helpers receive. */
+export type ZodApp = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;

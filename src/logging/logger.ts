@@ -1,0 +1,34 @@
+/**
+ * The process logger: pino, JSON lines when stdout is not a terminal, pretty when it is.
+ * Created once by the entry point and passed down; no module keeps a global logger.
+ * @module
+ */
+import { type Logger, pino } from 'pino';
+
+export type { Logger } from 'pino';
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  level?: string;
+  /** Human-readable output (defaults to whether stdout is a TTY). */
+  pretty?: boolean;
+  /** Where JSON lines go; defaults to stdout. Tests pass a stream to read logs back. */
+  destination?: NodeJS.WritableStream;
+}
+
+/** Creates the logger; credentials in headers are redacted. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const { level = 'info', pretty = process.stdout.isTTY === true, destination } = options;
+  const base = {
+    level,
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'],
+      censor: '[redacted]',
+    },
+  };
+  if (pretty && !destination) {
+    // pino-pretty runs in a worker thread, so formatting never blocks the event loop.
+    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname' } } });
+  }
+  return destination ? pino(base, destination as pino.DestinationStream) : pino(base);
+}

@@ -1,0 +1,94 @@
+/**
+ * The composition root: the only file that picks concrete implementations (store adapter,
+ * authenticator). Everything else receives {@link Services} or a part of it.
+ * @module
+ */
+import { type Authenticator, createAuthenticator, isValidScope, type StaticApiKey } from './auth/index.js';
+import type { AgentOsConfig } from './config/index.js';
+import { AgentOsError, ConfigError } from './errors/index.js';
+import type { Logger } from './logging/logger.js';
+import { createSqliteStore, type Store } from './store/index.js';
+import { VERSION } from './version.js';
+
+/** What routes, the CLI and later the runtime get: one value, built once per process. */
+export interface Services {
+  config: AgentOsConfig;
+  /** Where the config came from (a path or `built-in demo config`), for logs and `/config`. */
+  configSource: string;
+  store: Store;
+  authenticator: Authenticator;
+  logger: Logger;
+  version: string;
+  /** When this process finished starting (epoch ms). */
+  startedAt: number;
+  /** Releases what the services hold (the database). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link createServices}. */
+export interface CreateServicesOptions {
+  config: AgentOsConfig;
+  configSource?: string;
+  logger: Logger;
+  /** Base for relative database paths. */
+  cwd?: string;
+  /** Apply pending migrations while starting (default true; `agentos migrate --dry-run` passes false). */
+  migrate?: boolean;
+}
+
+/** Opens the store named by `database.url`. */
+export function openStore(url: string, cwd?: string): Store {
+  if (url.startsWith('sqlite:')) return createSqliteStore({ url, ...(cwd ? { cwd } : {}) });
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    // The Postgres adapter is its own issue (scale-out); until it lands, say so instead of failing later.
+    throw new ConfigError(['database.url: the Postgres store is not available in this build yet'], 'database.url');
+  }
+  throw new ConfigError([`database.url: unsupported database URL "${url}"`], 'database.url');
+}
+
+function staticKeys(config: AgentOsConfig): StaticApiKey[] {
+  return config.auth.api_keys.map((entry, index) => {
+    const bad = entry.scopes.find((scope) => !isValidScope(scope));
+    if (bad !== undefined) throw new ConfigError([`auth.api_keys[${index}].scopes: invalid scope "${bad}"`], 'auth');
+    return {
+      name: entry.name,
+      scopes: entry.scopes,
+      ...(entry.key === undefined ? {} : { key: entry.key }),
+      ...(entry.key_sha256 === undefined ? {} : { keySha256: entry.key_sha256 }),
+    };
+  });
+}
+
+/** Builds the services: opens and migrates the store, prepares authentication. */
+export async function createServices(options: CreateServicesOptions): Promise<Services> {
+  const { config, logger, migrate = true } = options;
+  const keys = staticKeys(config);
+  const store = openStore(config.database.url, options.cwd);
+  try {
+    if (migrate) {
+      const result = await store.migrate();
+      if (result.applied.length > 0) logger.info({ applied: result.applied }, 'database migrated');
+    }
+  } catch (error) {
+    await store.close();
+    throw error instanceof AgentOsError
+      ? error
+      : new AgentOsError('AOS_STORE_UNAVAILABLE', `Database not usable: ${String(error)}`, { cause: error });
+  }
+  const authenticator = createAuthenticator({ staticKeys: keys, apiKeys: store.apiKeys });
+  let closed = false;
+  return {
+    config,
+    configSource: options.configSource ?? 'inline',
+    store,
+    authenticator,
+    logger,
+    version: VERSION,
+    startedAt: Date.now(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await store.close();
+    },
+  };
+}
