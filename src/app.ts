@@ -8,6 +8,7 @@ import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { registerAuthentication, requireDeclaredAccess } from './http/plugins/access-control.js';
+import { registerBodyLimit } from './http/plugins/body-limit.js';
 import { registerSurfaceErrors } from './http/plugins/error-handler.js';
 import { registerOpenApi } from './http/plugins/openapi.js';
 import { registerSecurityHeaders, requestIdFrom } from './http/plugins/security-headers.js';
@@ -43,6 +44,7 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
   app.decorate('services', services);
 
   registerSecurityHeaders(app);
+  registerBodyLimit(app, config.server.body_limit);
   await app.register(cors, {
     origin: config.server.cors_origins.includes('*') ? '*' : config.server.cors_origins,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { isLoopbackHost } from './auth/index.js';
-import { loadConfig } from './config/index.js';
+import { type AgentOsConfigInput, applyOverrides, loadConfig, parseConfig } from './config/index.js';
 import { AgentOsError } from './errors/index.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { createServices, type Services } from './services.js';
@@ -13,6 +13,8 @@ import { createServices, type Services } from './services.js';
 /** Options of {@link startServer}; CLI flags arrive as `host`, `port`, `dbUrl`. */
 export interface StartServerOptions {
   configPath?: string;
+  /** An inline config (what a config file would hold), used instead of discovering a file. */
+  config?: AgentOsConfigInput;
   host?: string;
   port?: number;
   dbUrl?: string;
@@ -38,16 +40,23 @@ export interface RunningServer {
  */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const env = options.env ?? process.env;
-  const { config, source } = await loadConfig({
-    ...(options.configPath === undefined ? {} : { path: options.configPath }),
-    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-    env,
-    overrides: {
-      ...(options.host === undefined ? {} : { host: options.host }),
-      ...(options.port === undefined ? {} : { port: options.port }),
-      ...(options.dbUrl === undefined ? {} : { dbUrl: options.dbUrl }),
-    },
-  });
+  const overrides = {
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.dbUrl === undefined ? {} : { dbUrl: options.dbUrl }),
+  };
+  const { config, source } =
+    options.config === undefined
+      ? await loadConfig({
+          ...(options.configPath === undefined ? {} : { path: options.configPath }),
+          ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+          env,
+          overrides,
+        })
+      : {
+          config: parseConfig(applyOverrides(options.config, env, overrides), { source: 'inline', env }),
+          source: 'inline',
+        };
   const logger = options.logger ?? createLogger({ level: config.log_level });
   const services = await createServices({
     config,

@@ -60,7 +60,7 @@ export const configErrorMap: z.core.$ZodErrorMap = (issue) => {
       return `expected ${describeExpected(issue.expected)}, got ${describeValue(issue.input)}`;
     case 'invalid_value':
       return issue.values.length === 1
-        ? `expected ${showLiteral(issue.values[0])}`
+        ? `expected ${JSON.stringify(issue.values[0])}`
         : `expected one of ${issue.values.map(showLiteral).join(', ')}`;
     case 'invalid_union':
       return `expected ${unionExpectations(issue.errors)}, got ${describeValue(issue.input)}`;

@@ -145,10 +145,11 @@ async function importConfigModule(file: string): Promise<unknown> {
 
 function defaultExport(imported: unknown): unknown {
   if (typeof imported !== 'object' || imported === null) return undefined;
-  let value = (imported as { default?: unknown }).default;
-  // A module compiled to CommonJS arrives wrapped once more: { default: { __esModule, default: config } }.
-  if (typeof value === 'object' && value !== null && '__esModule' in value && 'default' in value) {
-    value = (value as { default?: unknown }).default;
+  const value = (imported as { default?: unknown }).default;
+  // tsx compiles a .ts file outside a "type": "module" package to CommonJS, so Node hands back module.exports as
+  // the default: { __esModule: true, default?: config }.
+  if (typeof value === 'object' && value !== null && (value as { __esModule?: unknown }).__esModule === true) {
+    return (value as { default?: unknown }).default;
   }
   return value;
 }

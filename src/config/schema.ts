@@ -108,21 +108,28 @@ function unknownKeyMessage(key: string, knownKeys: readonly string[]): string {
       bestDistance = distance;
     }
   }
-  const close = best !== undefined && bestDistance <= Math.max(1, Math.floor(best.length / 3));
+  const close = best !== undefined && bestDistance <= (best.length <= 3 ? 1 : 2);
   return close ? `unknown key ${quote(key)} (did you mean ${quote(best)}?)` : `unknown key ${quote(key)}`;
 }
 
+// Optimal string alignment distance: Levenshtein plus adjacent swaps, the commonest typo (`modle`).
 function editDistance(left: string, right: string): number {
-  let previous = Array.from({ length: right.length + 1 }, (_, index) => index);
+  const rows = Array.from({ length: left.length + 1 }, (_, row) =>
+    Array.from({ length: right.length + 1 }, (_, column) => (row === 0 ? column : column === 0 ? row : 0)),
+  );
+  const at = (row: number, column: number): number => rows[row]?.[column] ?? 0;
   for (let row = 1; row <= left.length; row += 1) {
-    const current = [row];
     for (let column = 1; column <= right.length; column += 1) {
-      const substitution = (previous[column - 1] ?? 0) + (left[row - 1] === right[column - 1] ? 0 : 1);
-      current[column] = Math.min((previous[column] ?? 0) + 1, (current[column - 1] ?? 0) + 1, substitution);
+      const cost = left[row - 1] === right[column - 1] ? 0 : 1;
+      let distance = Math.min(at(row - 1, column) + 1, at(row, column - 1) + 1, at(row - 1, column - 1) + cost);
+      if (row > 1 && column > 1 && left[row - 1] === right[column - 2] && left[row - 2] === right[column - 1]) {
+        distance = Math.min(distance, at(row - 2, column - 2) + 1);
+      }
+      const cells = rows[row];
+      if (cells !== undefined) cells[column] = distance;
     }
-    previous = current;
   }
-  return previous[right.length] ?? 0;
+  return at(left.length, right.length);
 }
 
 function quote(value: unknown): string {

@@ -1,0 +1,24 @@
+/**
+ * Rejects a request whose declared `Content-Length` exceeds the route's body limit before reading it,
+ * and before routing decides anything: an unknown path under `/api` answers 413 in `/api`'s shape
+ * rather than buffering megabytes first. Fastify still enforces the same limit while parsing, which
+ * covers chunked bodies that declare no length.
+ * @module
+ */
+import type { FastifyInstance } from 'fastify';
+import { AgentOsError } from '../../errors/index.js';
+
+/** Installs the early body-limit check; `defaultLimit` applies where a route sets none. */
+export function registerBodyLimit(app: FastifyInstance, defaultLimit: number): void {
+  app.addHook('onRequest', async (request) => {
+    const declared = request.headers['content-length'];
+    if (declared === undefined) return;
+    const length = Number(declared);
+    const limit = request.routeOptions.bodyLimit ?? defaultLimit;
+    if (Number.isFinite(length) && length > limit) {
+      throw new AgentOsError('AOS_PAYLOAD_TOO_LARGE', `Request body is larger than ${limit} bytes`, {
+        details: { limit },
+      });
+    }
+  });
+}
