@@ -49,6 +49,16 @@ describe('authenticator', () => {
     await expect(auth.authenticate(`Bearer ${stored.plaintext}`)).rejects.toMatchObject({ code: 'AOS_AUTH_INVALID' });
   });
 
+  it('stays locked after the last stored key is revoked', async () => {
+    const auth = createAuthenticator({ staticKeys: [], apiKeys: store.apiKeys });
+    const key = generateApiKey();
+    await store.apiKeys.create({ ...key, name: 'only', scopes: ['admin'] });
+    await store.apiKeys.revoke(key.id);
+    expect(await auth.mode()).toBe('api_key');
+    await expect(auth.authenticate(`Bearer ${key.plaintext}`)).rejects.toMatchObject({ code: 'AOS_AUTH_INVALID' });
+    await expect(auth.authenticate(undefined)).rejects.toMatchObject({ code: 'AOS_AUTH_REQUIRED' });
+  });
+
   it('parses bearer tokens strictly', () => {
     expect(bearerToken('Bearer abc')).toBe('abc');
     expect(bearerToken('Bearer abc def')).toBeUndefined();

@@ -32,7 +32,10 @@ export interface AuthenticatorOptions {
 
 /** The authenticator used by the HTTP auth plugin and by interfaces (MCP, A2A) alike. */
 export interface Authenticator {
-  /** The current mode; dev mode ends as soon as any credential exists, even one created by another process. */
+  /**
+   * The current mode. Dev mode ends for good as soon as any key is stored, even by another process
+   * and even after that key is revoked.
+   */
   mode(): Promise<AuthMode>;
   /** Resolves the caller, or throws `AOS_AUTH_REQUIRED` / `AOS_AUTH_INVALID`. */
   authenticate(authorization: string | undefined): Promise<Principal>;
@@ -68,7 +71,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
   async function mode(): Promise<AuthMode> {
     if (staticKeys.length > 0) return 'api_key';
-    return (await apiKeys.countActive()) > 0 ? 'api_key' : 'none';
+    // Revoked keys count: revoking the last key must lock the server, not reopen it in dev mode.
+    return (await apiKeys.count({ includeRevoked: true })) > 0 ? 'api_key' : 'none';
   }
 
   async function authenticate(authorization: string | undefined): Promise<Principal> {

@@ -158,8 +158,8 @@ describe('loadConfig file formats', () => {
     expect(config.server.port).toBe(7777);
   });
 
-  it('fills ${VAR} references from the given env', async () => {
-    await writeFile(join(dir, 'agentos.config.yaml'), 'auth:\n  api_keys: ["${MY_KEY}"]\n');
+  it('fills environment references from the given env', async () => {
+    await writeFile(join(dir, 'agentos.config.yaml'), 'auth:\n  api_keys: ["$' + '{MY_KEY}"]\n');
 
     const { config } = await loadConfig({ cwd: dir, env: { MY_KEY: 'secret-from-env' } });
 

@@ -310,18 +310,20 @@ describe('configSchema cross-checks', () => {
   });
 });
 
-describe('${VAR} references', () => {
+describe('environment references', () => {
+  // Built with a helper: the literal text `${NAME}` is what config files contain, not a template placeholder.
+  const ref = (name: string): string => `$\{${name}}`;
   const tools = [
     {
       name: 'send_email',
       description: 'Send an email.',
-      webhook: { url: 'https://${HOOK_HOST}/send', headers: { 'X-Token': '${HOOK_TOKEN}' } },
+      webhook: { url: `https://${ref('HOOK_HOST')}/send`, headers: { 'X-Token': ref('HOOK_TOKEN') } },
     },
   ];
 
   it('fills webhook urls, webhook headers and api keys from env', () => {
     const config = parseConfig(
-      { tools, auth: { api_keys: ['${KEY_ONE}', { name: 'two', key: 'k-${KEY_TWO}' }] } },
+      { tools, auth: { api_keys: [ref('KEY_ONE'), { name: 'two', key: `k-${ref('KEY_TWO')}` }] } },
       { source: 'test', env: { HOOK_HOST: 'hooks.example.com', HOOK_TOKEN: 't0k3n', KEY_ONE: 'one', KEY_TWO: 'two' } },
     );
 
@@ -340,9 +342,9 @@ describe('${VAR} references', () => {
   });
 
   it('leaves references elsewhere alone', () => {
-    const config = parseConfig({ agents: [{ id: 'a', instructions: 'Say ${HELLO}.' }] }, { source: 'test' });
+    const config = parseConfig({ agents: [{ id: 'a', instructions: `Say ${ref('HELLO')}.` }] }, { source: 'test' });
 
-    expect(config.agents[0]?.instructions).toBe('Say ${HELLO}.');
+    expect(config.agents[0]?.instructions).toBe(`Say ${ref('HELLO')}.`);
   });
 });
 

@@ -162,8 +162,8 @@ export interface ApiKeyStore {
   getActiveByHash(keyHash: string): Promise<ApiKeyRecord | null>;
   /** Oldest first; revoked keys included only with `includeRevoked`. */
   list(options?: PageRequest & { includeRevoked?: boolean }): Promise<Page<ApiKeyRecord>>;
-  /** Number of keys that still authenticate. */
-  countActive(): Promise<number>;
+  /** Number of keys; revoked ones count only with `includeRevoked`. */
+  count(options?: { includeRevoked?: boolean }): Promise<number>;
   /** Marks the key revoked; `false` when missing or already revoked. */
   revoke(id: string): Promise<boolean>;
   /** Records a successful use (best effort, may be coalesced). */

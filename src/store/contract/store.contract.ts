@@ -251,11 +251,12 @@ export function runStoreContract({ name, createStore }: StoreContractOptions): v
       it('creates, finds an active key by hash, and revokes it', async () => {
         await store.apiKeys.create({ id: 'k1', name: 'ci', keyHash: 'h1', ...base });
         expect((await store.apiKeys.getActiveByHash('h1'))?.scopes).toEqual(['agents:read']);
-        expect(await store.apiKeys.countActive()).toBe(1);
+        expect(await store.apiKeys.count()).toBe(1);
         expect(await store.apiKeys.revoke('k1')).toBe(true);
         expect(await store.apiKeys.revoke('k1')).toBe(false);
         expect(await store.apiKeys.getActiveByHash('h1')).toBeNull();
-        expect(await store.apiKeys.countActive()).toBe(0);
+        expect(await store.apiKeys.count()).toBe(0);
+        expect(await store.apiKeys.count({ includeRevoked: true })).toBe(1);
         expect((await store.apiKeys.get('k1'))?.revokedAt).not.toBeNull();
       });
 

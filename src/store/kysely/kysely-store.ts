@@ -365,12 +365,10 @@ class KyselyApiKeyStore implements ApiKeyStore {
     return { items: rows.map(toApiKey), total: toCount(count?.total) };
   }
 
-  async countActive(): Promise<number> {
-    const row = await this.db
-      .selectFrom('api_keys')
-      .select((builder) => builder.fn.countAll().as('total'))
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
+  async count(options: { includeRevoked?: boolean } = {}): Promise<number> {
+    let query = this.db.selectFrom('api_keys').select((builder) => builder.fn.countAll().as('total'));
+    if (!options.includeRevoked) query = query.where('revoked_at', 'is', null);
+    const row = await query.executeTakeFirst();
     return toCount(row?.total);
   }
 
