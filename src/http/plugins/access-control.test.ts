@@ -5,6 +5,9 @@ import type { RunningServer } from '../../main.js';
 
 const ENV_KEY = 'aos_test_env_key_0123456789abcdef';
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
+const json = async (response: Response): Promise<any> => response.json();
+
 describe('auth over real HTTP', () => {
   let server: RunningServer;
   const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -27,13 +30,13 @@ describe('auth over real HTTP', () => {
   it('reports api_key mode on the public /info', async () => {
     const response = await get('/info');
     expect(response.status).toBe(200);
-    expect((await response.json()).auth_mode).toBe('api_key');
+    expect((await json(response)).auth_mode).toBe('api_key');
   });
 
   it('refuses a missing, wrong or prefix-of-key token with 401 and accepts the key', async () => {
     const missing = await get('/config');
     expect(missing.status).toBe(401);
-    expect(await missing.json()).toMatchObject({ detail: 'Authorization header required', code: 'AOS_AUTH_REQUIRED' });
+    expect(await json(missing)).toMatchObject({ detail: 'Authorization header required', code: 'AOS_AUTH_REQUIRED' });
     expect((await get('/config', bearer('wrong'))).status).toBe(401);
     expect((await get('/config', bearer(ENV_KEY.slice(0, -1)))).status).toBe(401);
     expect((await get('/config', bearer(`${ENV_KEY}x`))).status).toBe(401);
@@ -58,10 +61,10 @@ describe('auth over real HTTP', () => {
   it('answers 401 in the surface shape, also for unknown paths', async () => {
     const api = await get('/api/agents');
     expect(api.status).toBe(401);
-    expect(await api.json()).toMatchObject({ error: 'Authorization header required' });
+    expect(await json(api)).toMatchObject({ error: 'Authorization header required' });
     const openai = await get('/v1/models');
     expect(openai.status).toBe(401);
-    expect((await openai.json()).error).toMatchObject({ type: 'authentication_error' });
+    expect((await json(openai)).error).toMatchObject({ type: 'authentication_error' });
     const unknown = await get('/whatever');
     expect(unknown.status).toBe(401);
   });
@@ -78,13 +81,13 @@ describe('auth over real HTTP', () => {
   it('enforces scopes: 403 without the scope, per-resource scopes filter lists', async () => {
     const forbidden = await get('/config', bearer('aos_reader_key'));
     expect(forbidden.status).toBe(403);
-    expect((await forbidden.json()).detail).toContain('config:read');
-    const list = await (await get('/agents', bearer('aos_reader_key'))).json();
+    expect((await json(forbidden)).detail).toContain('config:read');
+    const list = await json(await get('/agents', bearer('aos_reader_key')));
     expect(list.agents.map((agent: { id: string }) => agent.id)).toEqual(['alpha']);
     expect((await get('/agents/alpha', bearer('aos_reader_key'))).status).toBe(200);
     expect((await get('/agents/beta', bearer('aos_reader_key'))).status).toBe(403);
     expect((await get('/teams', bearer('aos_reader_key'))).status).toBe(403);
-    const admin = await (await get('/agents', bearer(ENV_KEY))).json();
+    const admin = await json(await get('/agents', bearer(ENV_KEY)));
     expect(admin.agents).toHaveLength(2);
   });
 
@@ -123,7 +126,7 @@ describe('binding rules', () => {
 
   it('opens everything in dev mode on loopback', async () => {
     const server = await startTestServer();
-    expect((await (await fetch(`${server.url}/info`)).json()).auth_mode).toBe('none');
+    expect((await json(await fetch(`${server.url}/info`))).auth_mode).toBe('none');
     expect((await fetch(`${server.url}/config`)).status).toBe(200);
     await server.close();
   });
