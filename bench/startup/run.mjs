@@ -2,7 +2,7 @@
 // Startup benchmark: cold start (spawn → first 200 on /health) and idle RSS of `agentos serve`,
 // next to a bare node:http server started the same way in the same run. Rounds are interleaved so
 // both see the same machine state. Targets (issue 3): cold start ≤ 300 ms, idle RSS ≤ 70 MB.
-// Usage: npm run build && node bench/startup/run.mjs [--rounds N]
+// Usage: npm run bench  (or: node bench/startup/run.mjs [--rounds N] [--idle-ms MS] after a build)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
@@ -11,14 +11,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
-const cli = join(root, 'dist/cli/index.js');
+const cli = join(root, 'dist/agentos.mjs');
 if (!existsSync(cli)) {
   console.error('dist/ is missing: run `npm run build` first');
   process.exit(1);
 }
 const roundsFlag = process.argv.indexOf('--rounds');
 const rounds = roundsFlag > 0 ? Number(process.argv[roundsFlag + 1]) : 7;
-const IDLE_MS = 1500;
+// How long the server sits idle before RSS is read; --idle-ms 30000 lets V8's memory reducer run first.
+const idleFlag = process.argv.indexOf('--idle-ms');
+const IDLE_MS = idleFlag > 0 ? Number(process.argv[idleFlag + 1]) : 1500;
 
 function freePort() {
   return new Promise((done) => {
@@ -52,7 +54,10 @@ async function measure(kind) {
   const args =
     kind === 'agentos'
       ? [cli, 'serve', '--port', String(port), '--db', `sqlite:${join(dir, 'bench.db')}`]
-      : ['-e', `require('node:http').createServer((q,s)=>{s.setHeader('content-type','application/json');s.end('{"status":"ok"}')}).listen(${port},'127.0.0.1')`];
+      : [
+          '-e',
+          `require('node:http').createServer((q,s)=>{s.setHeader('content-type','application/json');s.end('{"status":"ok"}')}).listen(${port},'127.0.0.1')`,
+        ];
   const started = performance.now();
   const child = spawn(process.execPath, args, {
     cwd: dir,

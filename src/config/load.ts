@@ -6,7 +6,6 @@
 import { access, readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors/index.js';
 import { DEMO_CONFIG, DEMO_CONFIG_SOURCE } from './demo.js';
 import { applyOverrides, type ConfigOverrides } from './overrides.js';
@@ -91,10 +90,12 @@ export async function readConfigFile(file: string): Promise<unknown> {
   } catch (error) {
     throw new ConfigError([`cannot read config file: ${errorMessage(error)}`], file);
   }
-  return extension === '.json' ? parseJson(text, file) : parseYaml(text, file);
+  return extension === '.json' ? parseJson(text, file) : await parseYaml(text, file);
 }
 
-function parseYaml(text: string, file: string): unknown {
+async function parseYaml(text: string, file: string): Promise<unknown> {
+  // Loaded on demand: the YAML parser is a sizeable module and the demo or a JSON config never needs it.
+  const { parseDocument } = await import('yaml');
   const document = parseDocument(text);
   if (document.errors.length > 0) {
     const issues = document.errors.map((error) => {

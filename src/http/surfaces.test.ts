@@ -124,11 +124,16 @@ describe('surfaces: error bodies, headers, limits (dev mode)', () => {
     expect(Object.keys(openapi.paths)).toEqual(
       expect.arrayContaining(['/health', '/config', '/api/health', '/agents/{agent_id}']),
     );
-    const docs = await test.app.inject({ url: '/docs' });
-    expect([200, 302]).toContain(docs.statusCode);
-    const page = await test.app.inject({ url: '/docs/' });
+    const page = await test.app.inject({ url: '/docs' });
     expect(page.statusCode).toBe(200);
-    expect(page.body).toContain('swagger');
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.body).toContain('swagger-ui-bundle.js');
+    const bundle = await test.app.inject({ url: '/docs/static/swagger-ui-bundle.js' });
+    expect(bundle.statusCode).toBe(200);
+    expect(bundle.body.length).toBeGreaterThan(100_000);
+    expect((await test.app.inject({ url: '/docs/static/init.js' })).body).toContain("url: '/openapi.json'");
+    expect((await test.app.inject({ url: '/docs/static/package.json' })).statusCode).toBe(404);
+    expect((await test.app.inject({ url: '/docs/static/..%2Fpackage.json' })).statusCode).toBe(404);
   });
 
   it('migrates over HTTP idempotently', async () => {

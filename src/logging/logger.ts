@@ -3,6 +3,7 @@
  * Created once by the entry point and passed down; no module keeps a global logger.
  * @module
  */
+import { createRequire } from 'node:module';
 import { type Logger, pino } from 'pino';
 
 export type { Logger } from 'pino';
@@ -27,8 +28,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
   };
   if (pretty && !destination) {
-    // pino-pretty runs in a worker thread, so formatting never blocks the event loop.
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname' } } });
+    // Pretty output is for a person at a terminal, so it is formatted in-process (no worker thread),
+    // and pino-pretty is loaded only then.
+    const pinoPretty = createRequire(import.meta.url)('pino-pretty') as (options: object) => pino.DestinationStream;
+    return pino(base, pinoPretty({ colorize: true, ignore: 'pid,hostname' }));
   }
   return destination ? pino(base, destination as pino.DestinationStream) : pino(base);
 }

@@ -37,13 +37,6 @@ export function requireDeclaredAccess(app: FastifyInstance): void {
   });
 }
 
-/** Marks every route of the context public (for plugin routes such as Swagger UI that cannot declare it). */
-export function markRoutesPublic(app: FastifyInstance): void {
-  app.addHook('onRoute', (route) => {
-    route.config = { ...route.config, access: { public: true } };
-  });
-}
-
 /** Installs the authentication hook on the root instance. */
 export function registerAuthentication(app: FastifyInstance, authenticator: Authenticator): void {
   app.decorateRequest('principal', null);
