@@ -36,6 +36,20 @@ export const ERROR_CODES = {
   AOS_CONFIG_INVALID: { status: 500, category: 'system', description: 'The configuration file failed validation.' },
   AOS_STORE_UNAVAILABLE: { status: 503, category: 'system', description: 'The database did not answer.' },
   AOS_STORE_MIGRATION_FAILED: { status: 500, category: 'system', description: 'A schema migration failed.' },
+  AOS_MODEL_UNKNOWN: { status: 400, category: 'user', description: 'The model id names no known provider.' },
+  AOS_MODEL_NOT_CONFIGURED: {
+    status: 400,
+    category: 'user',
+    description: 'The model provider needs a setting (an API key) that is not configured.',
+  },
+  AOS_MODEL_PROVIDER_ERROR: { status: 502, category: 'upstream', description: 'The model provider failed.' },
+  AOS_RUN_NOT_FOUND: { status: 404, category: 'user', description: 'No such run (for this agent and session).' },
+  AOS_RUN_INVALID_TRANSITION: {
+    status: 409,
+    category: 'user',
+    description: 'The run is not in a state that allows this action.',
+  },
+  AOS_SESSION_NOT_FOUND: { status: 404, category: 'user', description: 'No such session.' },
   AOS_INTERNAL: { status: 500, category: 'system', description: 'An unexpected error; details are in the log.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

@@ -79,9 +79,15 @@ export interface RunRecord {
   content: string | null;
   metrics: Record<string, unknown>;
   error: string | null;
-  /** The replica holding the run's lease while it executes (scale-out), else null. */
+  /** The process holding the run while it executes (its lease), else null. */
   owner: string | null;
   heartbeatAt: number | null;
+  /** The conversation of this run: input, tool calls and results, the answer (provider-neutral). */
+  messages: unknown[];
+  /** Output details: tools executed, model, provider, finish reason. */
+  output: Record<string, unknown>;
+  /** Set when a cancel was asked for, possibly by another process; the owner polls it. */
+  cancelRequestedAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -90,7 +96,10 @@ export type RunCreate = Pick<RunRecord, 'runId' | 'sessionId' | 'componentType' 
   Partial<Pick<RunRecord, 'workspaceId' | 'parentRunId' | 'userId' | 'status' | 'input' | 'owner'>>;
 
 export type RunUpdate = Partial<
-  Pick<RunRecord, 'status' | 'content' | 'metrics' | 'error' | 'owner' | 'heartbeatAt' | 'input'>
+  Pick<
+    RunRecord,
+    'status' | 'content' | 'metrics' | 'error' | 'owner' | 'heartbeatAt' | 'input' | 'messages' | 'output'
+  >
 >;
 
 export interface RunFilter extends PageRequest {
@@ -111,6 +120,25 @@ export interface RunStore {
   list(filter: RunFilter): Promise<Page<RunRecord>>;
   /** Applies the patch and bumps `updatedAt`; `null` when missing. */
   update(workspaceId: string, runId: string, patch: RunUpdate): Promise<RunRecord | null>;
+  /**
+   * Compare-and-set: applies the patch only while the run's status is one of `from`, atomically, so
+   * two writers (or two replicas) can never both move a run. `null` when the run is missing or in
+   * another status.
+   */
+  transition(
+    workspaceId: string,
+    runId: string,
+    from: readonly RunStatus[],
+    patch: RunUpdate,
+  ): Promise<RunRecord | null>;
+  /** Runs still `pending` or `running`, in every workspace (start-up recovery, lease sweeps). */
+  listUnfinished(): Promise<RunRecord[]>;
+  /** Refreshes `heartbeatAt` of every unfinished run `owner` holds. */
+  heartbeat(owner: string, at: number): Promise<void>;
+  /** Records a cancel request; `false` when the run is missing. */
+  requestCancel(workspaceId: string, runId: string, at: number): Promise<boolean>;
+  /** Ids of unfinished runs held by `owner` that have a cancel request. */
+  listCancelRequested(owner: string): Promise<string[]>;
 }
 
 /** One streamed event of a run, stored so a stream can be replayed after a restart or on another replica. */
@@ -133,6 +161,8 @@ export interface RunEventStore {
   append(runId: string, events: RunEventAppend[]): Promise<void>;
   /** Events with `eventIndex > afterIndex` (all when omitted), in index order. */
   list(runId: string, options?: { afterIndex?: number; limit?: number }): Promise<RunEventRecord[]>;
+  /** The highest index stored for the run, or -1 when it has none. */
+  lastIndex(runId: string): Promise<number>;
 }
 
 /** A stored API key: only its SHA-256 hash is kept. */

@@ -192,6 +192,61 @@ export function runStoreContract({ name, createStore }: StoreContractOptions): v
         expect((await store.runs.list({ workspaceId: 'other' })).total).toBe(0);
       });
 
+      it('transition is compare-and-set on the status', async () => {
+        await store.runs.create({ runId: 'r1', sessionId: 's1', componentType: 'agent', componentId: 'a' });
+        const running = await store.runs.transition('default', 'r1', ['pending'], { status: 'running' });
+        expect(running?.status).toBe('running');
+        expect(await store.runs.transition('default', 'r1', ['pending'], { status: 'running' })).toBeNull();
+        const done = await store.runs.transition('default', 'r1', ['running'], {
+          status: 'completed',
+          content: 'ok',
+          messages: [{ role: 'user', content: 'hi' }],
+          output: { model: 'm' },
+        });
+        expect(done).toMatchObject({
+          status: 'completed',
+          messages: [{ role: 'user', content: 'hi' }],
+          output: { model: 'm' },
+        });
+        expect(await store.runs.transition('other', 'r1', ['completed'], { status: 'error' })).toBeNull();
+      });
+
+      it('lists unfinished runs across workspaces, heartbeats and cancel requests by owner', async () => {
+        await store.sessions.create({ sessionId: 's2', sessionType: 'agent', componentId: 'a', workspaceId: 'w2' });
+        await store.runs.create({
+          runId: 'r1',
+          sessionId: 's1',
+          componentType: 'agent',
+          componentId: 'a',
+          owner: 'p1',
+          status: 'running',
+        });
+        await store.runs.create({
+          runId: 'r2',
+          sessionId: 's2',
+          componentType: 'agent',
+          componentId: 'a',
+          workspaceId: 'w2',
+          owner: 'p2',
+        });
+        await store.runs.create({
+          runId: 'r3',
+          sessionId: 's1',
+          componentType: 'agent',
+          componentId: 'a',
+          status: 'completed',
+        });
+        expect((await store.runs.listUnfinished()).map((run) => run.runId).sort()).toEqual(['r1', 'r2']);
+        await store.runs.heartbeat('p1', 99_999);
+        expect((await store.runs.get('default', 'r1'))?.heartbeatAt).toBe(99_999);
+        expect((await store.runs.get('w2', 'r2'))?.heartbeatAt).not.toBe(99_999);
+        expect(await store.runs.listCancelRequested('p1')).toEqual([]);
+        expect(await store.runs.requestCancel('default', 'r1', 5)).toBe(true);
+        expect(await store.runs.requestCancel('default', 'missing', 5)).toBe(false);
+        expect(await store.runs.listCancelRequested('p1')).toEqual(['r1']);
+        expect(await store.runs.listCancelRequested('p2')).toEqual([]);
+      });
+
       it('records the lease owner and heartbeat', async () => {
         await store.runs.create({
           runId: 'r1',
@@ -235,6 +290,15 @@ export function runStoreContract({ name, createStore }: StoreContractOptions): v
           'AOS_CONFLICT',
         );
         expect((await store.runEvents.list('r1')).map((event) => event.eventIndex)).toEqual([0]);
+      });
+
+      it('reports the last stored index', async () => {
+        expect(await store.runEvents.lastIndex('r1')).toBe(-1);
+        await store.runEvents.append('r1', [
+          { eventIndex: 0, event: 'RunStarted', payload: {} },
+          { eventIndex: 1, event: 'RunContent', payload: {} },
+        ]);
+        expect(await store.runEvents.lastIndex('r1')).toBe(1);
       });
 
       it('refuses events of an unknown run', async () => {

@@ -78,10 +78,30 @@ function toRun(row: Selectable<RunsTable>): RunRecord {
     error: row.error,
     owner: row.owner,
     heartbeatAt: row.heartbeat_at === null ? null : Number(row.heartbeat_at),
+    messages: decodeJson(row.messages, []),
+    output: decodeJson(row.output, {}),
+    cancelRequestedAt: row.cancel_requested_at === null ? null : Number(row.cancel_requested_at),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
 }
+
+/** Turns a run patch into column values (JSON encoded), with a fresh `updated_at`. */
+function runValues(patch: RunUpdate, at: number): Partial<RunsTable> {
+  const values: Partial<RunsTable> = { updated_at: at };
+  if (patch.status !== undefined) values.status = patch.status;
+  if (patch.content !== undefined) values.content = patch.content;
+  if (patch.metrics !== undefined) values.metrics = encodeJson(patch.metrics);
+  if (patch.input !== undefined) values.input = encodeJson(patch.input);
+  if (patch.messages !== undefined) values.messages = encodeJson(patch.messages);
+  if (patch.output !== undefined) values.output = encodeJson(patch.output);
+  if (patch.error !== undefined) values.error = patch.error;
+  if (patch.owner !== undefined) values.owner = patch.owner;
+  if (patch.heartbeatAt !== undefined) values.heartbeat_at = patch.heartbeatAt;
+  return values;
+}
+
+const UNFINISHED: RunStatus[] = ['pending', 'running'];
 
 function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
   return {
@@ -198,7 +218,10 @@ class KyselyRunStore implements RunStore {
       metrics: encodeJson({}),
       error: null,
       owner: input.owner ?? null,
-      heartbeat_at: null,
+      heartbeat_at: input.owner ? at : null,
+      messages: encodeJson([]),
+      output: encodeJson({}),
+      cancel_requested_at: null,
       created_at: at,
       updated_at: at,
     };
@@ -248,22 +271,72 @@ class KyselyRunStore implements RunStore {
   }
 
   async update(workspaceId: string, runId: string, patch: RunUpdate): Promise<RunRecord | null> {
-    const values: Partial<RunsTable> = { updated_at: this.now() };
-    if (patch.status !== undefined) values.status = patch.status;
-    if (patch.content !== undefined) values.content = patch.content;
-    if (patch.metrics !== undefined) values.metrics = encodeJson(patch.metrics);
-    if (patch.input !== undefined) values.input = encodeJson(patch.input);
-    if (patch.error !== undefined) values.error = patch.error;
-    if (patch.owner !== undefined) values.owner = patch.owner;
-    if (patch.heartbeatAt !== undefined) values.heartbeat_at = patch.heartbeatAt;
     const result = await this.db
       .updateTable('runs')
-      .set(values)
+      .set(runValues(patch, this.now()))
       .where('run_id', '=', runId)
       .where('workspace_id', '=', workspaceId)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) return null;
     return this.get(workspaceId, runId);
+  }
+
+  async transition(
+    workspaceId: string,
+    runId: string,
+    from: readonly RunStatus[],
+    patch: RunUpdate,
+  ): Promise<RunRecord | null> {
+    if (from.length === 0) return null;
+    const result = await this.db
+      .updateTable('runs')
+      .set(runValues(patch, this.now()))
+      .where('run_id', '=', runId)
+      .where('workspace_id', '=', workspaceId)
+      .where('status', 'in', [...from])
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return null;
+    return this.get(workspaceId, runId);
+  }
+
+  async listUnfinished(): Promise<RunRecord[]> {
+    const rows = await this.db
+      .selectFrom('runs')
+      .selectAll()
+      .where('status', 'in', UNFINISHED)
+      .orderBy('created_at')
+      .execute();
+    return rows.map(toRun);
+  }
+
+  async heartbeat(owner: string, at: number): Promise<void> {
+    await this.db
+      .updateTable('runs')
+      .set({ heartbeat_at: at })
+      .where('owner', '=', owner)
+      .where('status', 'in', UNFINISHED)
+      .execute();
+  }
+
+  async requestCancel(workspaceId: string, runId: string, at: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('runs')
+      .set({ cancel_requested_at: at })
+      .where('run_id', '=', runId)
+      .where('workspace_id', '=', workspaceId)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async listCancelRequested(owner: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('runs')
+      .select('run_id')
+      .where('owner', '=', owner)
+      .where('status', 'in', UNFINISHED)
+      .where('cancel_requested_at', 'is not', null)
+      .execute();
+    return rows.map((row) => row.run_id);
   }
 }
 
@@ -294,6 +367,15 @@ class KyselyRunEventStore implements RunEventStore {
       if (isForeignKeyViolation(error)) throw new NotFoundError(`Run ${runId} not found`);
       throw error;
     }
+  }
+
+  async lastIndex(runId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('run_events')
+      .select((builder) => builder.fn.max('event_index').as('last'))
+      .where('run_id', '=', runId)
+      .executeTakeFirst();
+    return row?.last === null || row?.last === undefined ? -1 : Number(row.last);
   }
 
   async list(runId: string, options: { afterIndex?: number; limit?: number } = {}): Promise<RunEventRecord[]> {

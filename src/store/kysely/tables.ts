@@ -33,6 +33,9 @@ export interface RunsTable {
   error: string | null;
   owner: string | null;
   heartbeat_at: number | null;
+  messages: unknown;
+  output: unknown;
+  cancel_requested_at: number | null;
   created_at: number;
   updated_at: number;
 }

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as initial from './001-initial.js';
+import * as runOutput from './002-run-output.js';
 
 /**
  * The SQLite migrations in order. Names sort lexically, which is the order Kysely applies them in;
@@ -7,4 +8,5 @@ import * as initial from './001-initial.js';
  */
 export const sqliteMigrations: Record<string, Migration> = {
   '001-initial': initial,
+  '002-run-output': runOutput,
 };
