@@ -5,16 +5,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { registerAuthentication, requireDeclaredAccess } from './http/plugins/access-control.js';
 import { registerBodyLimit } from './http/plugins/body-limit.js';
 import { registerSurfaceErrors } from './http/plugins/error-handler.js';
+import { registerFormBodies } from './http/plugins/form-body.js';
 import { registerOpenApi } from './http/plugins/openapi.js';
 import { registerSecurityHeaders, requestIdFrom } from './http/plugins/security-headers.js';
 import { apiHealthRoutes } from './http/routes/api/health.js';
 import { catalogRoutes } from './http/routes/catalog/routes.js';
 import { coreRoutes } from './http/routes/core/routes.js';
+import { runRoutes } from './http/routes/runs/routes.js';
+import { wsRoutes } from './http/routes/ws/routes.js';
 import type { Services } from './services.js';
 
 // Fastify types these factories after Ajv's; zod's compilers satisfy the same runtime contract
@@ -51,13 +55,16 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
   app.decorate('services', services);
 
   registerSecurityHeaders(app);
-  registerBodyLimit(app, config.server.body_limit);
+  registerBodyLimit(app, { body: config.server.body_limit, upload: config.server.upload_limit });
   await app.register(cors, {
     origin: config.server.cors_origins.includes('*') ? '*' : config.server.cors_origins,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     exposedHeaders: ['x-request-id', 'retry-after'],
   });
   registerAuthentication(app, services.authenticator);
+  // Run bodies come as multipart or urlencoded forms (Agno) as well as JSON.
+  await registerFormBodies(app, { bodyLimit: config.server.body_limit, uploadLimit: config.server.upload_limit });
+  await app.register(websocket, { options: { maxPayload: config.server.body_limit } });
   await registerOpenApi(app, { title: config.name, version: services.version });
 
   // Root surface (Agno): its error body is also the default for paths that match no surface.
@@ -66,6 +73,8 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
     requireDeclaredAccess(root);
     await root.register(coreRoutes, { services });
     await root.register(catalogRoutes, { services });
+    await root.register(runRoutes, { services });
+    await root.register(wsRoutes, { services });
   });
 
   await app.register(

@@ -62,6 +62,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     config,
     configSource: source,
     logger,
+    env,
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
   const { host, port } = config.server;

@@ -7,6 +7,9 @@ import { type Authenticator, createAuthenticator, isValidScope, type StaticApiKe
 import type { AgentOsConfig } from './config/index.js';
 import { AgentOsError, ConfigError } from './errors/index.js';
 import type { Logger } from './logging/logger.js';
+import { createModelRegistry, type ModelRegistry, type ProviderEnv } from './models/registry.js';
+import { RunManager } from './runtime/run-manager.js';
+import { createAgentToolResolver } from './runtime/tools/agent-tools.js';
 import { createSqliteStore, type Store } from './store/index.js';
 import { VERSION } from './version.js';
 
@@ -17,6 +20,9 @@ export interface Services {
   configSource: string;
   store: Store;
   authenticator: Authenticator;
+  models: ModelRegistry;
+  /** Starts, cancels and replays agent runs. */
+  runs: RunManager;
   logger: Logger;
   version: string;
   /** When this process finished starting (epoch ms). */
@@ -34,6 +40,10 @@ export interface CreateServicesOptions {
   cwd?: string;
   /** Apply pending migrations while starting (default true; `agentos migrate --dry-run` passes false). */
   migrate?: boolean;
+  /** Provider keys and base URLs (OPENAI_API_KEY, OPENAI_BASE_URL, …); the entry point passes the environment. */
+  env?: ProviderEnv;
+  /** Mark runs left behind by dead processes as error and keep leases fresh (default true; one-shot CLI commands pass false). */
+  recoverRuns?: boolean;
 }
 
 /** Opens the store named by `database.url`. */
@@ -76,18 +86,27 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
       : new AgentOsError('AOS_STORE_UNAVAILABLE', `Database not usable: ${String(error)}`, { cause: error });
   }
   const authenticator = createAuthenticator({ staticKeys: keys, apiKeys: store.apiKeys });
+  const models = createModelRegistry({ env: options.env ?? {} });
+  const runs = new RunManager({ store, config, models, tools: createAgentToolResolver({ config, logger }), logger });
+  if (options.recoverRuns !== false) {
+    await runs.recover();
+    runs.startBackgroundWork();
+  }
   let closed = false;
   return {
     config,
     configSource: options.configSource ?? 'inline',
     store,
     authenticator,
+    models,
+    runs,
     logger,
     version: VERSION,
     startedAt: Date.now(),
     async close() {
       if (closed) return;
       closed = true;
+      await runs.shutdown(config.server.shutdown_timeout_ms);
       await store.close();
     },
   };

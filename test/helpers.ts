@@ -48,7 +48,7 @@ export interface TestApp {
 export async function buildTestApp(input: AgentOsConfigInput = {}, env: Record<string, string> = {}): Promise<TestApp> {
   const config = parseConfig(testConfig(input), { source: 'test', env });
   const { logger } = memoryLogger();
-  const services = await createServices({ config, configSource: 'test', logger });
+  const services = await createServices({ config, configSource: 'test', logger, env });
   const app = await buildApp({ services });
   return {
     app,

@@ -10,6 +10,7 @@ import { VERSION } from '../version.js';
 import { registerInitCommand } from './init.js';
 import { registerKeysCommand } from './keys.js';
 import { registerMigrateCommand } from './migrate.js';
+import { registerRunCommand } from './run.js';
 import { registerServeCommand } from './serve.js';
 
 const program = new Command('agentos')
@@ -19,6 +20,7 @@ registerServeCommand(program);
 registerInitCommand(program);
 registerMigrateCommand(program);
 registerKeysCommand(program);
+registerRunCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -35,7 +35,15 @@ export async function openServices(flags: ConfigFlags, options: { migrate?: bool
     pretty: false,
     destination: process.stderr,
   });
-  return createServices({ config, configSource: source, logger, migrate: options.migrate ?? true });
+  return createServices({
+    config,
+    configSource: source,
+    logger,
+    migrate: options.migrate ?? true,
+    env: process.env,
+    // A one-shot command must not judge other processes' runs; the server does that.
+    recoverRuns: false,
+  });
 }
 
 /** Parses a TCP port flag. */

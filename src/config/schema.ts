@@ -382,6 +382,19 @@ const knowledgeSchema = strictObject({
   sources: z.array(knowledgeSourceSchema).default([]),
 });
 
+/** Settings of the built-in tools. */
+const builtinToolsSchema = strictObject({
+  http_request: strictObject({
+    /**
+     * Hosts (`name` or `name:port`) `http_request` may reach even when they resolve to private, loopback or
+     * link-local addresses; everything else private is refused (SSRF guard).
+     */
+    allowed_hosts: z.array(nonEmptyString).default([]),
+    timeout_ms: z.number().int().min(100).max(300_000).default(15_000),
+    max_response_bytes: z.number().int().min(1024).max(10_000_000).default(1_000_000),
+  }).prefault({}),
+}).prefault({});
+
 /**
  * The whole config: every object is strict (unknown keys fail), defaults fill what is left out, and one cross-check
  * pass resolves the references between sections.
@@ -398,6 +411,7 @@ export const configSchema = strictObject({
   rate_limits: rateLimitsSchema.prefault({}),
   default_agent: idSchema.optional(),
   tools: z.array(toolSchema).default([]),
+  builtin_tools: builtinToolsSchema,
   agents: z.array(agentSchema).default([]),
   teams: z.array(teamSchema).default([]),
   workflows: z.array(workflowSchema).default([]),

@@ -51,6 +51,21 @@ export const ERROR_CODES = {
   },
   AOS_SESSION_NOT_FOUND: { status: 404, category: 'user', description: 'No such session.' },
   AOS_INTERNAL: { status: 500, category: 'system', description: 'An unexpected error; details are in the log.' },
+  AOS_TOOL_INVALID_INPUT: {
+    status: 400,
+    category: 'user',
+    description: 'A tool was called with input it cannot use (a bad expression, time zone or URL).',
+  },
+  AOS_TOOL_BLOCKED_HOST: {
+    status: 403,
+    category: 'user',
+    description: 'http_request refused a private, loopback or link-local address that is not allowed.',
+  },
+  AOS_TOOL_FAILED: {
+    status: 502,
+    category: 'upstream',
+    description: 'A tool failed or timed out calling out (an HTTP request, a webhook).',
+  },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 /** Every known error code. */

@@ -14,11 +14,15 @@ export interface RouteAccess {
   scopeParam?: string;
   /** For list routes: a scope on any one resource of the type is enough; the handler filters the items. */
   anyId?: true;
+  /** Also accept the credential as `?token=` (WebSocket routes: browsers cannot set headers there). */
+  tokenQuery?: true;
 }
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: RouteAccess;
+    /** Multipart bodies may reach `server.upload_limit` on this route (other bodies keep `body_limit`). */
+    uploads?: boolean;
   }
 }
 

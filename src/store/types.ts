@@ -109,6 +109,8 @@ export interface RunFilter extends PageRequest {
   componentId?: string;
   userId?: string;
   status?: RunStatus;
+  /** `asc` (default): oldest first, the order history replays in; `desc`: newest first. */
+  order?: 'asc' | 'desc';
 }
 
 /** Runs, one row per run. The session must exist in the same workspace (foreign key). */
@@ -116,7 +118,7 @@ export interface RunStore {
   /** Inserts a run (status defaults to `pending`); `ConflictError` on a duplicate id, `NotFoundError` without its session. */
   create(input: RunCreate): Promise<RunRecord>;
   get(workspaceId: string, runId: string): Promise<RunRecord | null>;
-  /** Oldest first (by `createdAt`), the order a session replays its history in. */
+  /** Ordered by `createdAt` (oldest first unless `order: 'desc'`). */
   list(filter: RunFilter): Promise<Page<RunRecord>>;
   /** Applies the patch and bumps `updatedAt`; `null` when missing. */
   update(workspaceId: string, runId: string, patch: RunUpdate): Promise<RunRecord | null>;

@@ -45,7 +45,12 @@ export function registerAuthentication(app: FastifyInstance, authenticator: Auth
     if (request.method === 'OPTIONS') return;
     const access = request.routeOptions.config?.access;
     if (access?.public) return;
-    const principal = await authenticator.authenticate(request.headers.authorization);
+    let authorization = request.headers.authorization;
+    if (authorization === undefined && access?.tokenQuery) {
+      const token = (request.query as Record<string, unknown> | undefined)?.token;
+      if (typeof token === 'string' && token !== '') authorization = `Bearer ${token}`;
+    }
+    const principal = await authenticator.authenticate(authorization);
     request.principal = principal;
     if (!access?.scope) return;
     const requirement: ScopeRequirement = parseRequirement(access.scope);

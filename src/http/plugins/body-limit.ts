@@ -6,15 +6,20 @@
  * @module
  */
 import type { FastifyInstance } from 'fastify';
+import '../route-config.js';
 import { AgentOsError } from '../../errors/index.js';
 
-/** Installs the early body-limit check; `defaultLimit` applies where a route sets none. */
-export function registerBodyLimit(app: FastifyInstance, defaultLimit: number): void {
+/** Installs the early body-limit check; multipart uploads on routes that take them get `uploadLimit`. */
+export function registerBodyLimit(app: FastifyInstance, limits: { body: number; upload: number }): void {
   app.addHook('onRequest', async (request) => {
     const declared = request.headers['content-length'];
     if (declared === undefined) return;
     const length = Number(declared);
-    const limit = request.routeOptions.bodyLimit ?? defaultLimit;
+    const multipart = request.headers['content-type']?.startsWith('multipart/form-data') === true;
+    const limit =
+      multipart && request.routeOptions.config?.uploads
+        ? limits.upload
+        : (request.routeOptions.bodyLimit ?? limits.body);
     if (Number.isFinite(length) && length > limit) {
       throw new AgentOsError('AOS_PAYLOAD_TOO_LARGE', `Request body is larger than ${limit} bytes`, {
         details: { limit },

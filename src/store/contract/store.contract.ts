@@ -187,6 +187,8 @@ export function runStoreContract({ name, createStore }: StoreContractOptions): v
         await store.runs.update('default', 'r2', { status: 'running' });
         const all = await store.runs.list({ workspaceId: 'default', sessionId: 's1' });
         expect(all.items.map((run) => run.runId)).toEqual(['r1', 'r2', 'r3']);
+        const newest = await store.runs.list({ workspaceId: 'default', sessionId: 's1', order: 'desc', limit: 2 });
+        expect(newest.items.map((run) => run.runId)).toEqual(['r3', 'r2']);
         const running = await store.runs.list({ workspaceId: 'default', status: 'running' });
         expect(running.items.map((run) => run.runId)).toEqual(['r2']);
         expect((await store.runs.list({ workspaceId: 'other' })).total).toBe(0);

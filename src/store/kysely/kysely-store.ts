@@ -264,7 +264,13 @@ class KyselyRunStore implements RunStore {
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
     const { limit, offset } = pageBounds(filter);
     const [rows, count] = await Promise.all([
-      query.selectAll().orderBy('created_at', 'asc').orderBy('run_id').limit(limit).offset(offset).execute(),
+      query
+        .selectAll()
+        .orderBy('created_at', filter.order ?? 'asc')
+        .orderBy('run_id', filter.order ?? 'asc')
+        .limit(limit)
+        .offset(offset)
+        .execute(),
       query.select((builder) => builder.fn.countAll().as('total')).executeTakeFirst(),
     ]);
     return { items: rows.map(toRun), total: toCount(count?.total) };

@@ -1,0 +1,213 @@
+/**
+ * Agent runs on the root surface (seed 001, research/agno.md §1.2, CONTRACT.md §5): create (blocking,
+ * SSE or background), list, get, cancel, and resume a stream from the events table.
+ * @module
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { NotFoundError } from '../../../errors/index.js';
+import type { RunManager } from '../../../runtime/run-manager.js';
+import type { Services } from '../../../services.js';
+import type { RunRecord } from '../../../store/types.js';
+import { openSseStream } from '../../streaming/sse-stream.js';
+import { pageMeta, pageMetaOf } from '../pagination.js';
+import { toRunView } from './run-view.js';
+import {
+  agentParams,
+  backgroundAccepted,
+  resumeRequest,
+  runParams,
+  runQuery,
+  runRequest,
+  runsListQuery,
+  runView,
+} from './schemas.js';
+
+function workspaceOf(request: FastifyRequest): string {
+  return request.principal?.workspaceId ?? 'default';
+}
+
+/** The run, if it belongs to this agent (and to the session, when one is named). */
+async function findRun(
+  services: Services,
+  request: FastifyRequest,
+  agentId: string,
+  runId: string,
+  sessionId?: string,
+): Promise<RunRecord> {
+  const run = await services.store.runs.get(workspaceOf(request), runId);
+  if (!run || run.componentType !== 'agent' || run.componentId !== agentId) throw new NotFoundError('Run not found');
+  if (sessionId !== undefined && run.sessionId !== sessionId) throw new NotFoundError('Run not found');
+  return run;
+}
+
+/** Streams a run's events after `afterIndex` until it ends (resume), from memory or the events table. */
+async function streamReplay(
+  runs: RunManager,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  runId: string,
+  afterIndex: number,
+) {
+  const sse = openSseStream(reply);
+  const unsubscribe = await runs.replay(workspaceOf(request), runId, afterIndex, {
+    onEvent: (event) => sse.sendEvent(event),
+    onEnd: () => sse.end(),
+  });
+  sse.onDisconnect(unsubscribe);
+}
+
+/** Route table of agent runs. */
+export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fastify, { services }) => {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const runs = services.runs;
+
+  app.post('/agents/:agent_id/runs', {
+    config: { access: { scope: 'agents:run', scopeParam: 'agent_id' }, uploads: true },
+    schema: {
+      summary: 'Run an agent',
+      description:
+        'Form (multipart or urlencoded) or JSON. `stream=true` answers Server-Sent Events; `background=true` ' +
+        'answers 202 and runs off the request (with `stream=true` the stream may disconnect without stopping the run).',
+      tags: ['Agents'],
+      operationId: 'createAgentRun',
+      consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
+      params: agentParams,
+      body: runRequest,
+      response: { 200: runView, 202: backgroundAccepted },
+    },
+    handler: async (request, reply) => {
+      const { agent_id: agentId } = request.params;
+      const body = request.body;
+      const agent = runs.agent(agentId);
+      const handle = await runs.start({
+        workspaceId: workspaceOf(request),
+        agentId,
+        message: body.message,
+        sessionId: body.session_id,
+        userId: body.user_id,
+      });
+      if (body.background && !body.stream) {
+        return reply.code(202).send({ run_id: handle.runId, session_id: handle.sessionId, status: 'pending' as const });
+      }
+      if (!body.stream) return toRunView(await handle.done, agent.name ?? agent.id);
+      const sse = openSseStream(reply);
+      const unsubscribe = handle.channel.subscribe(-1, {
+        onEvent: (event) => sse.sendEvent(event),
+        onEnd: () => sse.end(),
+      });
+      sse.onDisconnect(() => {
+        unsubscribe();
+        // A plain stream is the run's only consumer: when it goes, the run is cancelled (Agno).
+        if (!body.background) void runs.cancel(workspaceOf(request), handle.runId, 'disconnect');
+      });
+      return reply;
+    },
+  });
+
+  app.get('/agents/:agent_id/runs', {
+    config: { access: { scope: 'agents:read', scopeParam: 'agent_id' } },
+    schema: {
+      summary: "List an agent's runs",
+      tags: ['Agents'],
+      operationId: 'listAgentRuns',
+      params: agentParams,
+      querystring: runsListQuery,
+      response: { 200: z.object({ runs: z.array(runView), meta: pageMeta }) },
+    },
+    handler: async (request) => {
+      const agent = runs.agent(request.params.agent_id);
+      const { session_id: sessionId, status, page, limit } = request.query;
+      const result = await services.store.runs.list({
+        workspaceId: workspaceOf(request),
+        componentType: 'agent',
+        componentId: agent.id,
+        ...(sessionId === undefined ? {} : { sessionId }),
+        ...(status === undefined ? {} : { status }),
+        page,
+        limit,
+      });
+      return {
+        runs: result.items.map((run) => toRunView(run, agent.name ?? agent.id)),
+        meta: pageMetaOf(result.total, { page, limit }),
+      };
+    },
+  });
+
+  app.get('/agents/:agent_id/runs/:run_id', {
+    config: { access: { scope: 'agents:read', scopeParam: 'agent_id' } },
+    schema: {
+      summary: 'Get one run (poll a background run)',
+      tags: ['Agents'],
+      operationId: 'getAgentRun',
+      params: runParams,
+      querystring: runQuery,
+      response: { 200: runView },
+    },
+    handler: async (request) => {
+      const agent = runs.agent(request.params.agent_id);
+      const run = await findRun(services, request, agent.id, request.params.run_id, request.query.session_id);
+      return toRunView(run, agent.name ?? agent.id);
+    },
+  });
+
+  app.post('/agents/:agent_id/runs/:run_id/cancel', {
+    config: { access: { scope: 'agents:run', scopeParam: 'agent_id' } },
+    schema: {
+      summary: 'Cancel a run',
+      description: 'Stops the run wherever it executes; its stream ends with RunCancelled then RunCompleted.',
+      tags: ['Agents'],
+      operationId: 'cancelAgentRun',
+      params: runParams,
+      querystring: runQuery,
+      response: { 200: z.object({}) },
+    },
+    handler: async (request) => {
+      const agent = runs.agent(request.params.agent_id);
+      const run = await findRun(services, request, agent.id, request.params.run_id, request.query.session_id);
+      await runs.cancel(workspaceOf(request), run.runId);
+      return {};
+    },
+  });
+
+  app.post('/agents/:agent_id/runs/:run_id/resume', {
+    config: { access: { scope: 'agents:run', scopeParam: 'agent_id' } },
+    schema: {
+      summary: 'Re-attach to a run stream',
+      description:
+        'Sends the events after `last_event_index` from the events table, then live events until the run ends.',
+      tags: ['Agents'],
+      operationId: 'resumeAgentRun',
+      consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
+      params: runParams,
+      body: resumeRequest.optional(),
+    },
+    handler: async (request, reply) => {
+      const agent = runs.agent(request.params.agent_id);
+      const body = request.body ?? { last_event_index: -1 };
+      const run = await findRun(services, request, agent.id, request.params.run_id, body.session_id);
+      await streamReplay(runs, request, reply, run.runId, body.last_event_index);
+      return reply;
+    },
+  });
+
+  app.get('/agents/:agent_id/runs/:run_id/resume', {
+    config: { access: { scope: 'agents:run', scopeParam: 'agent_id' } },
+    schema: {
+      summary: 'Re-attach to a run stream (EventSource)',
+      description: 'Like POST …/resume, with the last seen index in the `Last-Event-ID` header.',
+      tags: ['Agents'],
+      operationId: 'resumeAgentRunStream',
+      params: runParams,
+      querystring: runQuery,
+      headers: z.object({ 'last-event-id': z.coerce.number().int().min(-1).optional() }).loose(),
+    },
+    handler: async (request, reply) => {
+      const agent = runs.agent(request.params.agent_id);
+      const run = await findRun(services, request, agent.id, request.params.run_id, request.query.session_id);
+      await streamReplay(runs, request, reply, run.runId, request.headers['last-event-id'] ?? -1);
+      return reply;
+    },
+  });
+};

@@ -1,0 +1,32 @@
+import type { ModelMessage } from 'ai';
+import type { z } from 'zod';
+import type { ToolExecution } from '../../../events/index.js';
+import { toDisplayMessages } from '../../../runtime/agent/messages.js';
+import type { RunRecord } from '../../../store/types.js';
+import type { runView } from './schemas.js';
+
+/** Renders a stored run in the root surface's shape (ISO timestamps, display messages). */
+export function toRunView(run: RunRecord, agentName?: string): z.infer<typeof runView> {
+  const output = run.output as { model?: string; model_provider?: string; tools?: ToolExecution[] };
+  const metrics: Record<string, number> = {};
+  for (const [key, value] of Object.entries(run.metrics)) if (typeof value === 'number') metrics[key] = value;
+  return {
+    run_id: run.runId,
+    session_id: run.sessionId,
+    ...(run.userId === null ? {} : { user_id: run.userId }),
+    agent_id: run.componentId,
+    ...(agentName === undefined ? {} : { agent_name: agentName }),
+    status: run.status,
+    ...(run.content === null ? {} : { content: run.content }),
+    content_type: 'str',
+    input: run.input,
+    messages: toDisplayMessages(run.messages as ModelMessage[]),
+    metrics,
+    ...(output.model === undefined ? {} : { model: output.model }),
+    ...(output.model_provider === undefined ? {} : { model_provider: output.model_provider }),
+    ...(output.tools && output.tools.length > 0 ? { tools: output.tools } : {}),
+    ...(run.error === null ? {} : { error: run.error }),
+    created_at: new Date(run.createdAt).toISOString(),
+    updated_at: new Date(run.updatedAt).toISOString(),
+  };
+}

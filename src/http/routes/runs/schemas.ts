@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { idSchema } from '../../../config/index.js';
+
+/** Form fields arrive as strings; `"true"`/`"false"` (and real booleans from JSON) become booleans. */
+const formBoolean = z.preprocess((value) => {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0' || value === '') return false;
+  return value;
+}, z.boolean());
+
+/** Body of `POST /agents/{agent_id}/runs` (multipart, urlencoded or JSON). */
+export const runRequest = z
+  .object({
+    message: z.string().trim().min(1, 'message is required').max(200_000),
+    stream: formBoolean.default(false),
+    background: formBoolean.default(false),
+    session_id: z.union([z.literal(''), idSchema]).optional(),
+    user_id: z.string().min(1).max(256).optional(),
+  })
+  // Agno passes unknown form fields through to the run; agentos accepts and ignores them for now.
+  .loose();
+
+export const agentParams = z.object({ agent_id: idSchema });
+export const runParams = z.object({ agent_id: idSchema, run_id: idSchema });
+
+export const runQuery = z.object({ session_id: idSchema.optional() });
+
+export const runsListQuery = z.object({
+  session_id: idSchema.optional(),
+  status: z.enum(['pending', 'running', 'completed', 'paused', 'cancelled', 'error']).optional(),
+  page: z.coerce.number().int().min(1).default(1),
+  limit: z.coerce.number().int().min(1).max(1000).default(20),
+});
+
+/** Body of `POST …/resume`. */
+export const resumeRequest = z
+  .object({
+    last_event_index: z.coerce.number().int().min(-1).default(-1),
+    session_id: idSchema.optional(),
+  })
+  .loose();
+
+const toolExecution = z.object({
+  tool_call_id: z.string(),
+  tool_name: z.string(),
+  tool_args: z.record(z.string(), z.unknown()),
+  result: z.string().optional(),
+  tool_call_error: z.boolean().optional(),
+  metrics: z.object({ time: z.number() }).optional(),
+  created_at: z.string(),
+});
+
+export const displayMessage = z.object({
+  role: z.enum(['system', 'user', 'assistant', 'tool']),
+  content: z.string(),
+  tool_calls: z
+    .array(
+      z.object({
+        id: z.string(),
+        type: z.literal('function'),
+        function: z.object({ name: z.string(), arguments: z.string() }),
+      }),
+    )
+    .optional(),
+  tool_call_id: z.string().optional(),
+  tool_name: z.string().optional(),
+});
+
+/** A run as the root surface returns it (seeds 001 and 003). */
+export const runView = z.object({
+  run_id: z.string(),
+  session_id: z.string(),
+  user_id: z.string().optional(),
+  agent_id: z.string(),
+  agent_name: z.string().optional(),
+  status: z.enum(['pending', 'running', 'completed', 'paused', 'cancelled', 'error']),
+  content: z.string().optional(),
+  content_type: z.literal('str'),
+  input: z.object({ message: z.string().optional() }).loose(),
+  messages: z.array(displayMessage),
+  metrics: z.record(z.string(), z.number()),
+  model: z.string().optional(),
+  model_provider: z.string().optional(),
+  tools: z.array(toolExecution).optional(),
+  error: z.string().optional(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+
+export const backgroundAccepted = z.object({
+  run_id: z.string(),
+  session_id: z.string(),
+  status: z.literal('pending'),
+});

@@ -1,0 +1,220 @@
+/**
+ * The agent loop: system instructions and session history in, a multi-step model/tool loop through
+ * the AI SDK, typed events out as the run progresses. Cancellation is one AbortSignal, checked by
+ * the SDK between stream chunks and handed to every tool.
+ * @module
+ */
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import { jsonSchema, type ModelMessage, stepCountIs, streamText, type ToolSet, tool } from 'ai';
+import { z } from 'zod';
+import type { RunEventInput, RunMetrics, ToolExecution } from '../../events/index.js';
+import type { ToolDefinition } from '../tools/types.js';
+
+/** Everything one agent run needs; the run manager assembles it. */
+export interface AgentRunInput {
+  runId: string;
+  sessionId: string;
+  userId: string | null;
+  agentName: string;
+  instructions?: string | readonly string[] | undefined;
+  model: LanguageModelV3;
+  /** `provider:model`, as the run reports it. */
+  modelId: string;
+  tools: readonly ToolDefinition[];
+  history: readonly ModelMessage[];
+  message: string;
+  maxSteps: number;
+  abortSignal: AbortSignal;
+  emit(event: RunEventInput): void;
+  now?: () => number;
+}
+
+/** How the loop ended and what it produced. */
+export interface AgentRunResult {
+  status: 'completed' | 'cancelled' | 'error';
+  content: string;
+  /** The user message and everything the model and tools added, for history and the API. */
+  messages: ModelMessage[];
+  tools: ToolExecution[];
+  metrics: RunMetrics;
+  finishReason?: string;
+  error?: { message: string; type: string };
+}
+
+function toAiTools(tools: readonly ToolDefinition[], input: AgentRunInput): ToolSet {
+  const set: ToolSet = {};
+  for (const definition of tools) {
+    const schema =
+      definition.inputSchema instanceof z.ZodType
+        ? definition.inputSchema
+        : jsonSchema(definition.inputSchema as Parameters<typeof jsonSchema>[0]);
+    set[definition.name] = tool({
+      description: definition.description,
+      inputSchema: schema as z.ZodType<Record<string, unknown>>,
+      execute: (args: Record<string, unknown>, options) =>
+        definition.execute(args, {
+          abortSignal: options.abortSignal ?? input.abortSignal,
+          toolCallId: options.toolCallId,
+          runId: input.runId,
+          sessionId: input.sessionId,
+          userId: input.userId,
+        }),
+    });
+  }
+  return set;
+}
+
+function resultText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function systemPrompt(input: AgentRunInput): string | undefined {
+  const instructions = Array.isArray(input.instructions) ? input.instructions.join('\n') : input.instructions;
+  const parts = [`You are ${input.agentName}.`, instructions].filter((part) => part !== undefined && part !== '');
+  return parts.join('\n');
+}
+
+/** Runs the agent loop to its end; never throws for model or tool failures (they come back as `error`). */
+export async function runAgent(input: AgentRunInput): Promise<AgentRunResult> {
+  const now = input.now ?? (() => performance.now());
+  const started = now();
+  const [provider] = input.modelId.split(':');
+  const userMessage: ModelMessage = { role: 'user', content: input.message };
+  const tools = new Map<string, ToolExecution>();
+  const toolStarted = new Map<string, number>();
+  let content = '';
+  let firstTokenAt: number | undefined;
+  let stepStarted = started;
+  let stepFirstTokenAt: number | undefined;
+  let inputTokens = 0;
+  let outputTokens = 0;
+  let finishReason: string | undefined;
+  let failure: { message: string; type: string } | undefined;
+  let aborted = false;
+
+  const metrics = (): RunMetrics => ({
+    input_tokens: inputTokens,
+    output_tokens: outputTokens,
+    total_tokens: inputTokens + outputTokens,
+    time: Math.round(now() - started) / 1000,
+    ...(firstTokenAt === undefined ? {} : { time_to_first_token: Math.round(firstTokenAt - started) / 1000 }),
+  });
+
+  const result = streamText({
+    model: input.model,
+    system: systemPrompt(input),
+    messages: [...input.history, userMessage],
+    tools: toAiTools(input.tools, input),
+    stopWhen: stepCountIs(input.maxSteps),
+    abortSignal: input.abortSignal,
+    maxRetries: 1,
+  });
+
+  try {
+    for await (const part of result.fullStream) {
+      switch (part.type) {
+        case 'start-step':
+          stepStarted = now();
+          stepFirstTokenAt = undefined;
+          input.emit({ event: 'ModelRequestStarted', model: input.modelId, model_provider: provider });
+          break;
+        case 'text-delta':
+          if (part.text === '') break;
+          firstTokenAt ??= now();
+          stepFirstTokenAt ??= now();
+          content += part.text;
+          input.emit({ event: 'RunContent', content: part.text, content_type: 'str' });
+          break;
+        case 'tool-call': {
+          const execution: ToolExecution = {
+            tool_call_id: part.toolCallId,
+            tool_name: part.toolName,
+            tool_args: (part.input ?? {}) as Record<string, unknown>,
+            created_at: new Date().toISOString(),
+          };
+          tools.set(part.toolCallId, execution);
+          toolStarted.set(part.toolCallId, now());
+          input.emit({ event: 'ToolCallStarted', tool: execution });
+          break;
+        }
+        case 'tool-result': {
+          const execution = tools.get(part.toolCallId);
+          if (!execution) break;
+          execution.result = resultText(part.output);
+          execution.metrics = { time: Math.round(now() - (toolStarted.get(part.toolCallId) ?? now())) / 1000 };
+          input.emit({ event: 'ToolCallCompleted', tool: execution, content: execution.result });
+          break;
+        }
+        case 'tool-error': {
+          const execution = tools.get(part.toolCallId);
+          if (!execution) break;
+          execution.tool_call_error = true;
+          execution.result = errorMessage(part.error);
+          execution.metrics = { time: Math.round(now() - (toolStarted.get(part.toolCallId) ?? now())) / 1000 };
+          input.emit({ event: 'ToolCallError', tool: execution, error: execution.result });
+          break;
+        }
+        case 'finish-step': {
+          const stepInput = part.usage.inputTokens ?? 0;
+          const stepOutput = part.usage.outputTokens ?? 0;
+          inputTokens += stepInput;
+          outputTokens += stepOutput;
+          finishReason = part.finishReason;
+          input.emit({
+            event: 'ModelRequestCompleted',
+            model: input.modelId,
+            model_provider: provider,
+            input_tokens: stepInput,
+            output_tokens: stepOutput,
+            total_tokens: stepInput + stepOutput,
+            finish_reason: part.finishReason,
+            ...(stepFirstTokenAt === undefined
+              ? {}
+              : { time_to_first_token: Math.round(stepFirstTokenAt - stepStarted) / 1000 }),
+          });
+          break;
+        }
+        case 'abort':
+          aborted = true;
+          break;
+        case 'error':
+          failure = { message: errorMessage(part.error), type: (part.error as Error)?.name ?? 'Error' };
+          break;
+        default:
+          break;
+      }
+    }
+  } catch (error) {
+    if (input.abortSignal.aborted) aborted = true;
+    else failure = { message: errorMessage(error), type: (error as Error)?.name ?? 'Error' };
+  }
+  if (input.abortSignal.aborted) aborted = true;
+
+  let responseMessages: ModelMessage[] = [];
+  if (!aborted && !failure) {
+    try {
+      responseMessages = (await result.response).messages;
+    } catch (error) {
+      failure = { message: errorMessage(error), type: (error as Error)?.name ?? 'Error' };
+    }
+  }
+  if (!aborted && !failure) input.emit({ event: 'RunContentCompleted' });
+
+  const messages: ModelMessage[] =
+    responseMessages.length > 0
+      ? [userMessage, ...responseMessages]
+      : [userMessage, ...(content === '' ? [] : [{ role: 'assistant' as const, content }])];
+  return {
+    status: aborted ? 'cancelled' : failure ? 'error' : 'completed',
+    content,
+    messages,
+    tools: [...tools.values()],
+    metrics: metrics(),
+    ...(finishReason === undefined ? {} : { finishReason }),
+    ...(failure ? { error: failure } : {}),
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * Persists a run's events in batches: each event is queued as it is emitted and written with the
+ * others of the same tick in one insert, so a token stream costs one write per batch rather than
+ * one per delta. Writes are serialised; `flush()` resolves once everything queued is stored.
+ * @module
+ */
+import type { RunEvent } from '../events/index.js';
+import type { RunEventStore } from '../store/types.js';
+
+/** Batches events of one run into the events table. */
+export class EventWriter {
+  private queue: RunEvent[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private scheduled = false;
+  private failure: unknown;
+
+  constructor(
+    private readonly runId: string,
+    private readonly store: RunEventStore,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  /** Queues an event; it is written on the next tick together with anything else queued by then. */
+  push(event: RunEvent): void {
+    this.queue.push(event);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.drain();
+    });
+  }
+
+  /** Resolves when every queued event is stored; rejects if a write failed. */
+  async flush(): Promise<void> {
+    this.drain();
+    await this.chain;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private drain(): void {
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    this.chain = this.chain.then(async () => {
+      try {
+        await this.store.append(
+          this.runId,
+          batch.map((event) => ({ eventIndex: event.event_index, event: event.event, payload: event })),
+        );
+      } catch (error) {
+        this.failure ??= error;
+        this.onError(error);
+      }
+    });
+  }
+}

@@ -1,0 +1,438 @@
+/**
+ * Owns the runs this process executes: creates their rows, runs them off the request, numbers and
+ * persists their events, moves their status (through `run-status.ts` and a compare-and-set in the
+ * store), cancels them, lets clients re-attach, and makes sure no run stays `running` after the
+ * process that ran it died (leases: owner + heartbeat).
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { ModelMessage } from 'ai';
+import type { AgentConfig, AgentOsConfig } from '../config/index.js';
+import { ConflictError, NotFoundError } from '../errors/index.js';
+import type { RunEvent } from '../events/index.js';
+import type { Logger } from '../logging/logger.js';
+import type { ModelRegistry } from '../models/registry.js';
+import type { RunRecord, RunStatus, Store } from '../store/types.js';
+import { EventWriter } from './event-writer.js';
+import { RunChannel, type RunSubscriber } from './run-channel.js';
+import { canTransition } from './run-status.js';
+import type { ToolDefinition } from './tools/types.js';
+
+/** Why an active run is being stopped. */
+export type AbortReason = 'cancel' | 'disconnect' | 'shutdown';
+
+const ABORT_MESSAGES: Record<AbortReason, string> = {
+  cancel: 'Run cancelled by request',
+  disconnect: 'Client disconnected',
+  shutdown: 'The server shut down before the run finished',
+};
+
+/** What a caller asks for. */
+export interface StartRunRequest {
+  workspaceId: string;
+  agentId: string;
+  message: string;
+  /** An existing or new session id; a new id is generated when absent. */
+  sessionId?: string | undefined;
+  userId?: string | null | undefined;
+}
+
+/** A started run: its ids, its live channel and a promise of its final record. */
+export interface RunHandle {
+  runId: string;
+  sessionId: string;
+  channel: RunChannel;
+  /** Resolves with the final record when the run ends; rejects only if the run row vanished meanwhile. */
+  done: Promise<RunRecord>;
+}
+
+/** Options of {@link RunManager}. */
+export interface RunManagerOptions {
+  store: Store;
+  config: AgentOsConfig;
+  models: ModelRegistry;
+  /** The tools an agent may call (resolved from its config). */
+  tools: (agent: AgentConfig) => ToolDefinition[];
+  logger: Logger;
+  /** This process's lease owner id; defaults to `host:pid:nonce`. */
+  instanceId?: string;
+  heartbeatMs?: number;
+  /** A lease not renewed for this long is considered dead. */
+  staleAfterMs?: number;
+  now?: () => number;
+}
+
+interface ActiveRun {
+  workspaceId: string;
+  channel: RunChannel;
+  controller: AbortController;
+  done: Promise<RunRecord>;
+}
+
+/** Parses `host:pid:nonce` lease owners. */
+function parseOwner(owner: string): { host: string; pid: number } | undefined {
+  const match = /^(.*):(\d+):[^:]+$/.exec(owner);
+  return match?.[1] && match[2] ? { host: match[1], pid: Number(match[2]) } : undefined;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Runs agents and keeps their runs honest. One per process. */
+export class RunManager {
+  readonly instanceId: string;
+  private readonly active = new Map<string, ActiveRun>();
+  private readonly options: RunManagerOptions;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(options: RunManagerOptions) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+    this.instanceId = options.instanceId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  }
+
+  /** The configured agent, or `AOS_NOT_FOUND`. */
+  agent(agentId: string): AgentConfig {
+    const agent = this.options.config.agents.find((candidate) => candidate.id === agentId);
+    if (!agent) throw new NotFoundError('Agent not found');
+    return agent;
+  }
+
+  /** Number of runs executing in this process. */
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  /** Creates the run (and its session when new) and starts it off the caller's stack. */
+  async start(request: StartRunRequest): Promise<RunHandle> {
+    const agent = this.agent(request.agentId);
+    const { store } = this.options;
+    const sessionId = await this.ensureSession(request, agent);
+    const runId = randomUUID();
+    await store.runs.create({
+      runId,
+      sessionId,
+      workspaceId: request.workspaceId,
+      componentType: 'agent',
+      componentId: agent.id,
+      userId: request.userId ?? null,
+      input: { message: request.message },
+      owner: this.instanceId,
+    });
+    const channel = new RunChannel({ runId, sessionId, agentId: agent.id, agentName: agent.name ?? agent.id });
+    const writer = new EventWriter(runId, store.runEvents, (error) =>
+      this.options.logger.error({ err: error, run_id: runId }, 'storing run events failed'),
+    );
+    channel.subscribe(-1, { onEvent: (event) => writer.push(event), onEnd: () => {} });
+    const controller = new AbortController();
+    let settle!: { resolve: (record: RunRecord) => void; reject: (error: unknown) => void };
+    const done = new Promise<RunRecord>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    // Registered before execution starts, so a cancel or resume arriving at once finds the run.
+    this.active.set(runId, { workspaceId: request.workspaceId, channel, controller, done });
+    this.execute({ request, agent, runId, sessionId, channel, writer, controller })
+      .then(settle.resolve, settle.reject)
+      .finally(() => this.active.delete(runId));
+    // Callers that do not wait for the end (background runs) must not see an unhandled rejection.
+    done.catch(() => {});
+    return { runId, sessionId, channel, done };
+  }
+
+  private async ensureSession(request: StartRunRequest, agent: AgentConfig): Promise<string> {
+    const { store } = this.options;
+    const sessionId = request.sessionId || randomUUID();
+    const existing = await store.sessions.get(request.workspaceId, sessionId);
+    if (existing) {
+      // A session keeps to one user: another user's session is reported as missing, not shared.
+      if (existing.userId && request.userId && existing.userId !== request.userId) {
+        throw new NotFoundError('Session not found');
+      }
+      if (existing.sessionType !== 'agent' || existing.componentId !== agent.id) {
+        throw new ConflictError(`Session ${sessionId} belongs to ${existing.sessionType} ${existing.componentId}`);
+      }
+      return sessionId;
+    }
+    try {
+      await store.sessions.create({
+        sessionId,
+        workspaceId: request.workspaceId,
+        sessionType: 'agent',
+        componentId: agent.id,
+        userId: request.userId ?? null,
+      });
+    } catch (error) {
+      // Two first runs of one new session raced; the other created it, which is fine.
+      if (!(error instanceof ConflictError)) throw error;
+      if (!(await store.sessions.get(request.workspaceId, sessionId))) throw error;
+    }
+    return sessionId;
+  }
+
+  private async history(workspaceId: string, sessionId: string, agent: AgentConfig): Promise<ModelMessage[]> {
+    if (agent.history_runs === 0) return [];
+    const page = await this.options.store.runs.list({
+      workspaceId,
+      sessionId,
+      status: 'completed',
+      order: 'desc',
+      limit: agent.history_runs,
+    });
+    return page.items.reverse().flatMap((run) => run.messages as ModelMessage[]);
+  }
+
+  private async execute(context: {
+    request: StartRunRequest;
+    agent: AgentConfig;
+    runId: string;
+    sessionId: string;
+    channel: RunChannel;
+    writer: EventWriter;
+    controller: AbortController;
+  }): Promise<RunRecord> {
+    const { request, agent, runId, sessionId, channel, writer, controller } = context;
+    const { store, config, logger } = this.options;
+    const workspaceId = request.workspaceId;
+    const modelId = agent.model ?? config.models.default;
+    const provider = modelId.split(':')[0];
+    let final: { status: RunStatus; patch: Parameters<Store['runs']['update']>[2] };
+    try {
+      const running = await store.runs.transition(workspaceId, runId, ['pending'], { status: 'running' });
+      if (!running) throw new Error('run left pending before it started');
+      channel.emit({ event: 'RunStarted', model: modelId, model_provider: provider });
+      const [model, history] = await Promise.all([
+        this.options.models.languageModel(modelId),
+        this.history(workspaceId, sessionId, agent),
+      ]);
+      const { runAgent } = await import('./agent/agent-runner.js');
+      const result = await runAgent({
+        runId,
+        sessionId,
+        userId: request.userId ?? null,
+        agentName: agent.name ?? agent.id,
+        instructions: agent.instructions,
+        model,
+        modelId,
+        tools: this.options.tools(agent),
+        history,
+        message: request.message,
+        maxSteps: agent.max_steps,
+        abortSignal: controller.signal,
+        emit: (event) => channel.emit(event),
+      });
+      const output = {
+        tools: result.tools,
+        model: modelId,
+        model_provider: provider,
+        finish_reason: result.finishReason,
+      };
+      if (result.status === 'completed') {
+        channel.emit({
+          event: 'RunCompleted',
+          content: result.content,
+          content_type: 'str',
+          metrics: result.metrics,
+          model: modelId,
+          model_provider: provider,
+        });
+        final = {
+          status: 'completed',
+          patch: { content: result.content, messages: result.messages, metrics: { ...result.metrics }, output },
+        };
+      } else if (result.status === 'cancelled') {
+        const reason = (controller.signal.reason as AbortReason | undefined) ?? 'cancel';
+        if (reason === 'shutdown') {
+          channel.emit({ event: 'RunError', content: ABORT_MESSAGES.shutdown, error_type: 'Shutdown' });
+          final = {
+            status: 'error',
+            patch: { content: result.content, error: ABORT_MESSAGES.shutdown, metrics: { ...result.metrics }, output },
+          };
+        } else {
+          channel.emit({ event: 'RunCancelled', reason: ABORT_MESSAGES[reason] });
+          channel.emit({
+            event: 'RunCompleted',
+            content: result.content,
+            content_type: 'str',
+            metrics: result.metrics,
+          });
+          final = {
+            status: 'cancelled',
+            patch: { content: result.content, messages: result.messages, metrics: { ...result.metrics }, output },
+          };
+        }
+      } else {
+        const message = result.error?.message ?? 'Run failed';
+        channel.emit({ event: 'RunError', content: message, error_type: result.error?.type ?? 'Error' });
+        final = {
+          status: 'error',
+          patch: { content: result.content, error: message, metrics: { ...result.metrics }, output },
+        };
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      logger.warn({ err: error, run_id: runId }, 'run failed');
+      channel.emit({ event: 'RunError', content: message, error_type: (error as Error)?.name ?? 'Error' });
+      final = { status: 'error', patch: { error: message } };
+    }
+    try {
+      await writer.flush();
+    } catch {
+      // Logged by the writer; the status below still records how the run ended.
+    }
+    const from: RunStatus[] = (['pending', 'running'] as RunStatus[]).filter((status) =>
+      canTransition(status, final.status),
+    );
+    const record =
+      (await store.runs.transition(workspaceId, runId, from, { ...final.patch, status: final.status })) ??
+      (await store.runs.get(workspaceId, runId));
+    channel.end();
+    // Only a deleted session removes a run while it executes.
+    if (!record) throw new NotFoundError('Run not found');
+    return record;
+  }
+
+  /**
+   * Cancels a run: stops it here when this process runs it, else records the request for the owner
+   * to pick up. `false` when the run does not exist in the workspace.
+   */
+  async cancel(workspaceId: string, runId: string, reason: AbortReason = 'cancel'): Promise<boolean> {
+    const entry = this.active.get(runId);
+    if (entry && entry.workspaceId === workspaceId) {
+      entry.controller.abort(reason);
+      return true;
+    }
+    return this.options.store.runs.requestCancel(workspaceId, runId, this.now());
+  }
+
+  /**
+   * Delivers the events of a run after `afterIndex`, then its live events until it ends: from the
+   * channel while this process runs it, else from the events table (polling while another process
+   * still runs it). Returns the unsubscribe function.
+   */
+  async replay(workspaceId: string, runId: string, afterIndex: number, subscriber: RunSubscriber): Promise<() => void> {
+    const entry = this.active.get(runId);
+    if (entry && entry.workspaceId === workspaceId) return entry.channel.subscribe(afterIndex, subscriber);
+    const { store } = this.options;
+    const run = await store.runs.get(workspaceId, runId);
+    if (!run) throw new NotFoundError('Run not found');
+    let last = afterIndex;
+    let stopped = false;
+    const deliver = async () => {
+      for (const stored of await store.runEvents.list(runId, { afterIndex: last })) {
+        if (stopped) return;
+        subscriber.onEvent(stored.payload as RunEvent);
+        last = stored.eventIndex;
+      }
+    };
+    await deliver();
+    const poll = async () => {
+      while (!stopped) {
+        const current = await store.runs.get(workspaceId, runId);
+        await deliver();
+        if (
+          !current ||
+          current.status === 'completed' ||
+          current.status === 'cancelled' ||
+          current.status === 'error' ||
+          current.status === 'paused'
+        )
+          break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      if (!stopped) subscriber.onEnd();
+    };
+    void poll();
+    return () => {
+      stopped = true;
+    };
+  }
+
+  /**
+   * Marks runs whose owner is gone as `error` with a closing `RunError` event: the owner's process no
+   * longer exists on this host, or its lease has not been renewed within `staleAfterMs`.
+   */
+  async recover(): Promise<number> {
+    const { store, logger } = this.options;
+    const staleBefore = this.now() - (this.options.staleAfterMs ?? 30_000);
+    const host = hostname();
+    let recovered = 0;
+    for (const run of await store.runs.listUnfinished()) {
+      if (run.owner === this.instanceId) continue;
+      const owner = run.owner ? parseOwner(run.owner) : undefined;
+      const dead =
+        (owner !== undefined && owner.host === host && !processAlive(owner.pid)) ||
+        (run.heartbeatAt ?? run.updatedAt) < staleBefore;
+      if (!dead) continue;
+      const message = 'Run interrupted: the process running it stopped before it finished';
+      const marked = await store.runs.transition(run.workspaceId, run.runId, ['pending', 'running'], {
+        status: 'error',
+        error: message,
+      });
+      if (!marked) continue;
+      const index = (await store.runEvents.lastIndex(run.runId)) + 1;
+      const payload = {
+        event: 'RunError',
+        event_index: index,
+        run_id: run.runId,
+        session_id: run.sessionId,
+        agent_id: run.componentId,
+        created_at: new Date(this.now()).toISOString(),
+        content: message,
+        error_type: 'Interrupted',
+      };
+      await store.runEvents.append(run.runId, [{ eventIndex: index, event: 'RunError', payload }]).catch(() => {});
+      recovered++;
+    }
+    if (recovered > 0) logger.warn({ recovered }, 'marked interrupted runs as error');
+    return recovered;
+  }
+
+  /** Starts lease renewal, cross-process cancel polling and the stale-run sweep. */
+  startBackgroundWork(): void {
+    if (this.timer) return;
+    const tick = async () => {
+      const { store } = this.options;
+      if (this.active.size > 0) {
+        await store.runs.heartbeat(this.instanceId, this.now());
+        for (const runId of await store.runs.listCancelRequested(this.instanceId)) {
+          this.active.get(runId)?.controller.abort('cancel');
+        }
+      }
+      await this.recover();
+    };
+    this.timer = setInterval(() => {
+      tick().catch((error: unknown) => this.options.logger.error({ err: error }, 'run lease upkeep failed'));
+    }, this.options.heartbeatMs ?? 5_000);
+    this.timer.unref();
+  }
+
+  /**
+   * Lets active runs finish for up to `timeoutMs`, then stops the rest; each ends as `error` with
+   * a `RunError` saying the server shut down, so no run is left `running`.
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const pending = [...this.active.values()].map((entry) => entry.done);
+    if (pending.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(pending),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    for (const entry of this.active.values()) entry.controller.abort('shutdown');
+    await Promise.allSettled([...this.active.values()].map((entry) => entry.done));
+  }
+}
