@@ -18,6 +18,7 @@ import { apiHealthRoutes } from './http/routes/api/health.js';
 import { catalogRoutes } from './http/routes/catalog/routes.js';
 import { coreRoutes } from './http/routes/core/routes.js';
 import { runRoutes } from './http/routes/runs/routes.js';
+import { sessionRoutes } from './http/routes/sessions/routes.js';
 import { wsRoutes } from './http/routes/ws/routes.js';
 import type { Services } from './services.js';
 
@@ -74,6 +75,7 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
     await root.register(coreRoutes, { services });
     await root.register(catalogRoutes, { services });
     await root.register(runRoutes, { services });
+    await root.register(sessionRoutes, { services });
     await root.register(wsRoutes, { services });
   });
 

@@ -44,6 +44,7 @@ describe('configSchema defaults', () => {
         workflow_run: { limit: 100, window_ms: 3_600_000 },
       },
       tools: [],
+      builtin_tools: { http_request: { allowed_hosts: [], timeout_ms: 15_000, max_response_bytes: 1_000_000 } },
       agents: [],
       teams: [],
       workflows: [],

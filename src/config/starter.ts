@@ -73,6 +73,11 @@ tools: []
 #     parameters: { type: object, properties: { to: { type: string }, body: { type: string } }, required: [to] }
 #     webhook: { url: "https://hooks.example.com/send-email", headers: { X-Token: "\${HOOK_TOKEN}" } }
 
+# Built-in tool settings. http_request refuses private, loopback and link-local addresses (also after
+# redirects) unless the host is listed here.
+builtin_tools:
+  http_request: { allowed_hosts: [], timeout_ms: 15000 }
+
 # Agents: one model, instructions and tools each.
 agents:
   - id: assistant
