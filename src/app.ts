@@ -62,10 +62,12 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     exposedHeaders: ['x-request-id', 'retry-after'],
   });
+  // Before authentication: the plugin's own hooks must see upgrade requests first, so a refused
+  // upgrade (401/403) still gets its socket closed after the error response.
+  await app.register(websocket, { options: { maxPayload: config.server.body_limit } });
   registerAuthentication(app, services.authenticator);
   // Run bodies come as multipart or urlencoded forms (Agno) as well as JSON.
   await registerFormBodies(app, { bodyLimit: config.server.body_limit, uploadLimit: config.server.upload_limit });
-  await app.register(websocket, { options: { maxPayload: config.server.body_limit } });
   await registerOpenApi(app, { title: config.name, version: services.version });
 
   // Root surface (Agno): its error body is also the default for paths that match no surface.

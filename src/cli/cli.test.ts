@@ -97,6 +97,24 @@ describe('agentos CLI', () => {
     expect(await server.stop()).toBe(0);
   });
 
+  it('run prints the reply (streamed with --stream) and keeps the session', async () => {
+    const dir = tempDir();
+    const db = `sqlite:${join(dir, 'run.db')}`;
+    const plain = await runCli(['run', 'assistant', 'what is 19*3?', '--session', 'cli-1', '--db', db], dir);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toContain('57');
+    expect(plain.stderr).toContain('session cli-1: completed');
+    const streamed = await runCli(
+      ['run', 'assistant', 'hello there', '--session', 'cli-1', '--stream', '--db', db],
+      dir,
+    );
+    expect(streamed.code, streamed.stderr).toBe(0);
+    expect(streamed.stdout).toContain('Assistant');
+    const unknown = await runCli(['run', 'nobody', 'hi', '--db', db], dir);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('Agent not found');
+  });
+
   it('serve refuses a non-loopback host without credentials', async () => {
     const dir = tempDir();
     const result = await runCli(
