@@ -32,6 +32,27 @@ export const ERROR_CODES = {
   },
   AOS_AUTH_REQUIRED: { status: 401, category: 'user', description: 'No credentials were sent.' },
   AOS_AUTH_INVALID: { status: 401, category: 'user', description: 'The credentials are invalid, expired or revoked.' },
+  AOS_AUTH_WORKSPACE_REQUIRED: {
+    status: 400,
+    category: 'user',
+    description: 'Tenancy is on and the request names no workspace (X-Workspace-ID).',
+  },
+  AOS_AUTH_WORKSPACE_FORBIDDEN: {
+    status: 403,
+    category: 'user',
+    description: 'The caller does not belong to the workspace named by X-Workspace-ID.',
+  },
+  AOS_RATE_LIMITED: {
+    status: 429,
+    category: 'user',
+    description: 'Too many requests in this class; retry after retryAfter seconds.',
+  },
+  AOS_QUOTA_EXCEEDED: { status: 429, category: 'user', description: 'A token or cost budget is used up.' },
+  AOS_RATE_LIMITER_UNAVAILABLE: {
+    status: 503,
+    category: 'system',
+    description: 'The rate limiter could not decide; the request is refused rather than admitted.',
+  },
   AOS_AUTH_FORBIDDEN: { status: 403, category: 'user', description: 'The caller lacks the scope this route needs.' },
   AOS_CONFIG_INVALID: { status: 500, category: 'system', description: 'The configuration file failed validation.' },
   AOS_STORE_UNAVAILABLE: { status: 503, category: 'system', description: 'The database did not answer.' },
