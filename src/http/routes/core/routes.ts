@@ -10,6 +10,10 @@ import { NotFoundError } from '../../../errors/index.js';
 import type { Services } from '../../../services.js';
 import { configResponse, healthResponse, infoResponse, migrateParams, migrateResponse } from './schemas.js';
 
+/** What `/info` says about the built-in model (../shared/MODELS.md: it must be labelled honestly). */
+const LOCAL_MODEL_NOTE =
+  'local:default is a built-in deterministic model for offline use, not an LLM; configure openai:, anthropic: or ollama: models for real answers.';
+
 /** The one database of this process, as `/config` and `/databases/{db_id}` name it. */
 export const OS_DATABASE_ID = 'default';
 
@@ -93,6 +97,8 @@ export const coreRoutes: FastifyPluginAsync<{ services: Services }> = async (fas
       team_count: services.config.teams.length,
       workflow_count: services.config.workflows.length,
       auth_mode: await services.authenticator.mode(),
+      default_model: services.config.models.default,
+      ...(availableModels(services.config).includes('local:default') ? { local_model_note: LOCAL_MODEL_NOTE } : {}),
     }),
   });
 

@@ -13,6 +13,9 @@ export const infoResponse = z.object({
   team_count: z.number().int(),
   workflow_count: z.number().int(),
   auth_mode: z.enum(['none', 'api_key', 'jwt']),
+  default_model: z.string(),
+  /** Present when any agent runs on `local:default`, so nobody mistakes it for an LLM. */
+  local_model_note: z.string().optional(),
 });
 
 const componentSummary = z.object({
