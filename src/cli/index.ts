@@ -10,6 +10,7 @@ import { VERSION } from '../version.js';
 import { registerInitCommand } from './init.js';
 import { registerKeysCommand } from './keys.js';
 import { registerMigrateCommand } from './migrate.js';
+import { registerOpenApiCommand } from './openapi.js';
 import { registerRunCommand } from './run.js';
 import { registerServeCommand } from './serve.js';
 
@@ -21,6 +22,7 @@ registerInitCommand(program);
 registerMigrateCommand(program);
 registerKeysCommand(program);
 registerRunCommand(program);
+registerOpenApiCommand(program);
 
 try {
   await program.parseAsync(process.argv);

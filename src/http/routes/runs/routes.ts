@@ -37,7 +37,7 @@ async function findRun(
   sessionId?: string,
 ): Promise<RunRecord> {
   const run = await services.store.runs.get(workspaceOf(request), runId);
-  if (!run || run.componentType !== 'agent' || run.componentId !== agentId) throw new NotFoundError('Run not found');
+  if (run?.componentType !== 'agent' || run.componentId !== agentId) throw new NotFoundError('Run not found');
   if (sessionId !== undefined && run.sessionId !== sessionId) throw new NotFoundError('Run not found');
   return run;
 }
