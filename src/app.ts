@@ -13,8 +13,11 @@ import { registerBodyLimit } from './http/plugins/body-limit.js';
 import { registerSurfaceErrors } from './http/plugins/error-handler.js';
 import { registerFormBodies } from './http/plugins/form-body.js';
 import { registerOpenApi } from './http/plugins/openapi.js';
+import { registerRateLimit } from './http/plugins/rate-limit.js';
+import { registerSecurityAudit } from './http/plugins/security-audit.js';
 import { registerSecurityHeaders, requestIdFrom } from './http/plugins/security-headers.js';
 import { apiHealthRoutes } from './http/routes/api/health.js';
+import { securityRoutes } from './http/routes/api/security.js';
 import { catalogRoutes } from './http/routes/catalog/routes.js';
 import { coreRoutes } from './http/routes/core/routes.js';
 import { runRoutes } from './http/routes/runs/routes.js';
@@ -28,6 +31,12 @@ const zodCompilers = {
   buildValidator: () => validatorCompiler,
   buildSerializer: () => serializerCompiler,
 } as unknown as NonNullable<FastifyServerOptions['schemaController']>['compilersFactory'];
+
+/** `server.trust_proxy` as Fastify takes it: a hop count becomes "trust the nearest n hops". */
+function trustProxyOption(setting: boolean | number | string[] | undefined): FastifyServerOptions['trustProxy'] {
+  if (typeof setting === 'number') return (_address: string, hop: number) => hop < setting;
+  return setting ?? false;
+}
 
 /** Options of {@link buildApp}. */
 export interface BuildAppOptions {
@@ -49,6 +58,8 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
     genReqId: (request) => requestIdFrom(request.headers['x-request-id'], randomUUID),
     // Agno strips a trailing slash instead of answering 404.
     routerOptions: { ignoreTrailingSlash: true },
+    // `request.ip` (the rate-limit key of unauthenticated callers) reads X-Forwarded-For only behind a trusted proxy.
+    trustProxy: trustProxyOption(config.server.trust_proxy),
     // Every route validates and serialises with zod; naming the compilers here (rather than with
     // setValidatorCompiler) also keeps Fastify from loading Ajv and fast-json-stringify at start-up.
     schemaController: { compilersFactory: zodCompilers },
@@ -60,12 +71,15 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
   await app.register(cors, {
     origin: config.server.cors_origins.includes('*') ? '*' : config.server.cors_origins,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    exposedHeaders: ['x-request-id', 'retry-after'],
+    exposedHeaders: ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
   });
   // Before authentication: the plugin's own hooks must see upgrade requests first, so a refused
   // upgrade (401/403) still gets its socket closed after the error response.
   await app.register(websocket, { options: { maxPayload: config.server.body_limit } });
   registerAuthentication(app, services.authenticator);
+  // After authentication: limits count per principal, and refusals (401/403/429) reach the audit log.
+  registerRateLimit(app, { rules: config.rate_limits, store: services.store.rateLimits });
+  registerSecurityAudit(app, services.audit);
   // Run bodies come as multipart or urlencoded forms (Agno) as well as JSON.
   await registerFormBodies(app, { bodyLimit: config.server.body_limit, uploadLimit: config.server.upload_limit });
   await registerOpenApi(app, { title: config.name, version: services.version });
@@ -86,6 +100,7 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
       registerSurfaceErrors(api, 'api');
       requireDeclaredAccess(api);
       await api.register(apiHealthRoutes, { services });
+      await api.register(securityRoutes, { services });
     },
     { prefix: '/api' },
   );

@@ -3,13 +3,20 @@
  * authenticator). Everything else receives {@link Services} or a part of it.
  * @module
  */
-import { type Authenticator, createAuthenticator, isValidScope, type StaticApiKey } from './auth/index.js';
+import {
+  type Authenticator,
+  createAuthenticator,
+  createJwtVerifier,
+  isValidScope,
+  type StaticApiKey,
+} from './auth/index.js';
 import type { AgentOsConfig } from './config/index.js';
 import { AgentOsError, ConfigError } from './errors/index.js';
 import type { Logger } from './logging/logger.js';
 import { createModelRegistry, type ModelRegistry, type ProviderEnv } from './models/registry.js';
 import { RunManager } from './runtime/run-manager.js';
 import { createAgentToolResolver } from './runtime/tools/agent-tools.js';
+import { AuditLog, resolveServerSecret, SECRET_ENV } from './security/index.js';
 import { createSqliteStore, type Store } from './store/index.js';
 import { VERSION } from './version.js';
 
@@ -23,6 +30,8 @@ export interface Services {
   models: ModelRegistry;
   /** Starts, cancels and replays agent runs. */
   runs: RunManager;
+  /** The hash-chained security audit log. */
+  audit: AuditLog;
   logger: Logger;
   version: string;
   /** When this process finished starting (epoch ms). */
@@ -41,7 +50,7 @@ export interface CreateServicesOptions {
   /** Apply pending migrations while starting (default true; `agentos migrate --dry-run` passes false). */
   migrate?: boolean;
   /** Provider keys and base URLs (OPENAI_API_KEY, OPENAI_BASE_URL, …); the entry point passes the environment. */
-  env?: ProviderEnv;
+  env?: ProviderEnv & { [SECRET_ENV]?: string | undefined };
   /** Mark runs left behind by dead processes as error and keep leases fresh (default true; one-shot CLI commands pass false). */
   recoverRuns?: boolean;
 }
@@ -73,6 +82,11 @@ function staticKeys(config: AgentOsConfig): StaticApiKey[] {
 export async function createServices(options: CreateServicesOptions): Promise<Services> {
   const { config, logger, migrate = true } = options;
   const keys = staticKeys(config);
+  // Before the store opens: unusable key material is a start-up error, not a 401 on every request.
+  const jwt =
+    config.auth.jwt === undefined
+      ? undefined
+      : await createJwtVerifier(config.auth.jwt, options.cwd === undefined ? {} : { cwd: options.cwd });
   const store = openStore(config.database.url, options.cwd);
   try {
     if (migrate) {
@@ -85,7 +99,26 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
       ? error
       : new AgentOsError('AOS_STORE_UNAVAILABLE', `Database not usable: ${String(error)}`, { cause: error });
   }
-  const authenticator = createAuthenticator({ staticKeys: keys, apiKeys: store.apiKeys });
+  const audit = new AuditLog(store.audit, () =>
+    resolveServerSecret({
+      env: options.env ?? {},
+      databaseUrl: config.database.url,
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    }),
+  );
+  try {
+    // Fail at start-up, not on the first refused request; a dry run must not create the secret file.
+    if (migrate) audit.ready();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const authenticator = createAuthenticator({
+    staticKeys: keys,
+    apiKeys: store.apiKeys,
+    tenancy: config.auth.tenancy,
+    ...(jwt === undefined ? {} : { jwt }),
+  });
   const models = createModelRegistry({ env: options.env ?? {} });
   const runs = new RunManager({ store, config, models, tools: createAgentToolResolver({ config, logger }), logger });
   if (options.recoverRuns !== false) {
@@ -100,6 +133,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     authenticator,
     models,
     runs,
+    audit,
     logger,
     version: VERSION,
     startedAt: Date.now(),

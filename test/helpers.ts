@@ -32,9 +32,12 @@ export function memoryLogger(level = 'warn'): { logger: Logger; lines: () => Rec
   };
 }
 
-/** The config tests start from: in-memory SQLite, no credentials unless given. */
+/**
+ * The config tests start from: in-memory SQLite, no credentials and no rate limits unless given (suites that
+ * send many requests must not be throttled by the defaults).
+ */
 export function testConfig(input: AgentOsConfigInput = {}): AgentOsConfigInput {
-  return { ...input, database: { url: 'sqlite::memory:', ...input.database } };
+  return { rate_limits: false, ...input, database: { url: 'sqlite::memory:', ...input.database } };
 }
 
 /** A built app with its services; `close()` releases both. */

@@ -2,14 +2,15 @@
 // `POST /run` reads `{ message }` and makes the same Chat Completions call agentos makes (model gpt-4o-mini, a system
 // and a user message) through the global fetch (undici, keep-alive). Blocking: answers `{ content }`. With
 // `?stream=1` it asks the upstream for a stream and pipes the SSE bytes through unchanged. Nothing else: no storage,
-// no validation, no events. Usage: node --import tsx bench/runs/proxy.ts <upstream base url>; prints `URL <url>`.
+// no validation, no events. run.ts bundles it to plain .mjs and starts `node proxy.mjs <upstream base url>` (or, by
+// hand: node --import tsx bench/runs/proxy.ts <upstream base url>); prints `URL <url>` once listening.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SYSTEM_PROMPT } from './constants.js';
 
 const upstream = process.argv[2];
 if (!upstream) throw new Error('usage: proxy.ts <upstream base url>');
 const endpoint = `${upstream}/chat/completions`;
-const SYSTEM = 'You are bench.\nAnswer in one short sentence.';
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -41,7 +42,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     body: JSON.stringify({
       model: 'gpt-4o-mini',
       messages: [
-        { role: 'system', content: SYSTEM },
+        { role: 'system', content: SYSTEM_PROMPT },
         { role: 'user', content: message },
       ],
       ...(stream ? { stream: true } : {}),

@@ -1,10 +1,9 @@
-// Child process of bench/runs/run.ts: the scripted OpenAI-compatible upstream from test/fake-openai.ts with zero
-// delays, on 127.0.0.1. Prints `URL <base url>` on stdout once listening. `--hang` answers every request with one
-// streamed content chunk and then never finishes (until the client goes away). Stops on SIGTERM or when stdin closes.
+// Child process of bench/runs/run.ts (which bundles it to plain .mjs): the scripted OpenAI-compatible upstream from
+// test/fake-openai.ts with zero delays, on 127.0.0.1. Prints `URL <base url>` on stdout once listening. `--hang`
+// answers every request with one streamed content chunk and then never finishes (until the client goes away).
+// SIGUSR2 prints `DISCONNECTS <n>` (responses clients abandoned). Stops on SIGTERM or when stdin closes.
 import { startFakeOpenAI } from '../../test/fake-openai.js';
-
-/** The default reply: 12 words. */
-export const REPLY_TEXT = 'The quick brown fox jumps over the lazy dog near the river bank.';
+import { REPLY_TEXT } from './constants.js';
 
 const hang = process.argv.includes('--hang');
 const fake = await startFakeOpenAI({ defaultReply: hang ? { text: REPLY_TEXT, hang: true } : { text: REPLY_TEXT } });
@@ -26,5 +25,7 @@ async function stop(): Promise<void> {
 process.on('SIGTERM', () => void stop());
 process.on('SIGINT', () => void stop());
 process.stdin.on('end', () => void stop());
+// Reports how many responses clients abandoned (agentos cancelling hung upstream calls).
+process.on('SIGUSR2', () => process.stdout.write(`DISCONNECTS ${fake.disconnects}\n`));
 process.stdin.resume();
 process.stdout.write(`URL ${fake.url}\n`);

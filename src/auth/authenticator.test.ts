@@ -59,6 +59,27 @@ describe('authenticator', () => {
     await expect(auth.authenticate(undefined)).rejects.toMatchObject({ code: 'AOS_AUTH_REQUIRED' });
   });
 
+  it('selects the workspace: own by default, another only for admins, required with tenancy', () => {
+    const auth = createAuthenticator({ staticKeys: [], apiKeys: store.apiKeys });
+    const member = { id: 'k', kind: 'api_key' as const, scopes: ['sessions:read'], workspaceId: 'w1' };
+    expect(auth.selectWorkspace(member, undefined)).toBe(member);
+    expect(auth.selectWorkspace(member, 'w1')).toBe(member);
+    expect(() => auth.selectWorkspace(member, 'w2')).toThrow(
+      expect.objectContaining({ code: 'AOS_AUTH_WORKSPACE_FORBIDDEN', status: 403 }),
+    );
+    expect(() => auth.selectWorkspace(member, '../w1')).toThrow(
+      expect.objectContaining({ code: 'AOS_BAD_REQUEST', status: 400 }),
+    );
+    const admin = { ...member, scopes: ['admin'] };
+    expect(auth.selectWorkspace(admin, 'w2')).toEqual({ ...admin, workspaceId: 'w2' });
+    expect(admin.workspaceId).toBe('w1');
+    const tenant = createAuthenticator({ staticKeys: [], apiKeys: store.apiKeys, tenancy: true });
+    expect(() => tenant.selectWorkspace(admin, undefined)).toThrow(
+      expect.objectContaining({ code: 'AOS_AUTH_WORKSPACE_REQUIRED', status: 400 }),
+    );
+    expect(tenant.selectWorkspace(member, 'w1').workspaceId).toBe('w1');
+  });
+
   it('parses bearer tokens strictly', () => {
     expect(bearerToken('Bearer abc')).toBe('abc');
     expect(bearerToken('Bearer abc def')).toBeUndefined();

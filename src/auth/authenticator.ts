@@ -1,11 +1,14 @@
 /**
- * Turns an `Authorization` header into a {@link Principal}, or throws a 401 error. Knows API keys
- * from the environment, the config file and the key store; JWT slots in beside them (security issue).
+ * Turns an `Authorization` header into a {@link Principal}, or throws a 401 error, and settles the
+ * workspace a principal acts in. Knows API keys from the environment, the config file and the key
+ * store, and JWTs when `auth.jwt` is configured (keys keep working beside them).
  * @module
  */
+import { ID_PATTERN } from '../config/index.js';
 import { AgentOsError } from '../errors/index.js';
 import type { ApiKeyStore } from '../store/types.js';
 import { digestsEqual, hashApiKey } from './api-keys.js';
+import { type JwtVerifier, looksLikeJwt } from './jwt.js';
 import { ADMIN_SCOPE, type Principal } from './principal.js';
 
 /** `none` = dev mode (loopback only), otherwise the strongest credential kind configured. */
@@ -26,6 +29,10 @@ export interface AuthenticatorOptions {
   /** Keys from config and `AGENTOS_API_KEY` (named `AGENTOS_API_KEY`, admin). */
   staticKeys: readonly StaticApiKey[];
   apiKeys: ApiKeyStore;
+  /** JWT verification (`auth.jwt`); without it bearer tokens are only matched against keys. */
+  jwt?: JwtVerifier;
+  /** `auth.tenancy`: every authenticated request must name its workspace (`X-Workspace-ID`). */
+  tenancy?: boolean;
   defaultWorkspace?: string;
   now?: () => number;
 }
@@ -39,6 +46,12 @@ export interface Authenticator {
   mode(): Promise<AuthMode>;
   /** Resolves the caller, or throws `AOS_AUTH_REQUIRED` / `AOS_AUTH_INVALID`. */
   authenticate(authorization: string | undefined): Promise<Principal>;
+  /**
+   * The principal as it acts in the workspace a request names (`X-Workspace-ID`), or in its own when
+   * none is named. Throws `AOS_BAD_REQUEST` for a malformed id, `AOS_AUTH_WORKSPACE_REQUIRED` when
+   * tenancy is on and none is named, `AOS_AUTH_WORKSPACE_FORBIDDEN` when a non-admin names another.
+   */
+  selectWorkspace(principal: Principal, requested: string | undefined): Principal;
 }
 
 /** Dev mode's caller: everything is allowed, which is why dev mode is loopback-only. */
@@ -61,7 +74,7 @@ export function bearerToken(authorization: string | undefined): string | undefin
 
 /** Creates the authenticator. */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
-  const { apiKeys, defaultWorkspace = 'default', now = Date.now } = options;
+  const { apiKeys, jwt, tenancy = false, defaultWorkspace = 'default', now = Date.now } = options;
   const staticKeys = options.staticKeys.map((entry) => ({
     name: entry.name,
     hash: entry.keySha256?.toLowerCase() ?? hashApiKey(entry.key ?? ''),
@@ -70,6 +83,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const lastTouched = new Map<string, number>();
 
   async function mode(): Promise<AuthMode> {
+    if (jwt) return 'jwt';
     if (staticKeys.length > 0) return 'api_key';
     // Revoked keys count: revoking the last key must lock the server, not reopen it in dev mode.
     return (await apiKeys.count({ includeRevoked: true })) > 0 ? 'api_key' : 'none';
@@ -95,6 +109,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         workspaceId: defaultWorkspace,
       };
     }
+    // agentos keys never contain dots, so a JWT-shaped token is a JWT: its failure reason is the useful one.
+    if (jwt && looksLikeJwt(token)) return jwt.verify(token);
     const stored = await apiKeys.getActiveByHash(hash);
     if (stored && digestsEqual(stored.keyHash, hash)) {
       const at = now();
@@ -110,5 +126,24 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     throw new AgentOsError('AOS_AUTH_INVALID', 'Invalid authentication token');
   }
 
-  return { mode, authenticate };
+  function selectWorkspace(principal: Principal, requested: string | undefined): Principal {
+    if (requested === undefined) {
+      if (tenancy) {
+        throw new AgentOsError('AOS_AUTH_WORKSPACE_REQUIRED', 'Tenancy is on: name the workspace in X-Workspace-ID');
+      }
+      return principal;
+    }
+    if (!ID_PATTERN.test(requested)) {
+      throw new AgentOsError('AOS_BAD_REQUEST', `Invalid X-Workspace-ID header (expected ${ID_PATTERN.source})`);
+    }
+    if (requested === principal.workspaceId) return principal;
+    if (!principal.scopes.includes(ADMIN_SCOPE)) {
+      throw new AgentOsError('AOS_AUTH_WORKSPACE_FORBIDDEN', 'The caller does not belong to this workspace', {
+        details: { workspace: requested },
+      });
+    }
+    return { ...principal, workspaceId: requested };
+  }
+
+  return { mode, authenticate, selectWorkspace };
 }

@@ -11,6 +11,16 @@ export {
   createAuthenticator,
   type StaticApiKey,
 } from './authenticator.js';
+export {
+  createJwtVerifier,
+  JWT_CLOCK_TOLERANCE_S,
+  type JwtAlgorithm,
+  type JwtSettings,
+  type JwtVerifier,
+  type JwtVerifierOptions,
+  looksLikeJwt,
+  scopesFromClaims,
+} from './jwt.js';
 export { isLoopbackHost } from './loopback.js';
 export { ADMIN_SCOPE, type Principal, type PrincipalKind } from './principal.js';
 export {

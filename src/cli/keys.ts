@@ -1,5 +1,8 @@
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { generateApiKey, isValidScope } from '../auth/index.js';
+import { ID_PATTERN } from '../config/index.js';
+import { AUDIT_KINDS } from '../security/index.js';
 import { type ConfigFlags, openServices, withConfigFlags } from './shared.js';
 
 function parseScopes(value: string): string[] {
@@ -13,6 +16,15 @@ function parseScopes(value: string): string[] {
   return scopes;
 }
 
+/** Who the audit log names for a CLI action: the operating-system user, when it can be read. */
+function cliPrincipal(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
+
 /** `agentos keys create|list|revoke`: API keys, stored as SHA-256 hashes. */
 export function registerKeysCommand(program: Command): void {
   const keys = program.command('keys').description('manage API keys');
@@ -20,8 +32,12 @@ export function registerKeysCommand(program: Command): void {
   withConfigFlags(keys.command('create').description('create a key; prints it once, alone on the last line'))
     .requiredOption('-n, --name <name>', 'a name to recognise the key by')
     .option('-s, --scopes <list>', 'comma-separated scopes (default admin)', 'admin')
-    .action(async (flags: ConfigFlags & { name: string; scopes: string }) => {
+    .option('-w, --workspace <id>', 'the workspace the key belongs to (an admin key may still act in any)', 'default')
+    .action(async (flags: ConfigFlags & { name: string; scopes: string; workspace: string }) => {
       const scopes = parseScopes(flags.scopes);
+      if (!ID_PATTERN.test(flags.workspace)) {
+        throw new Error(`invalid workspace "${flags.workspace}" (expected ${ID_PATTERN.source})`);
+      }
       const services = await openServices(flags);
       try {
         const key = generateApiKey();
@@ -31,9 +47,15 @@ export function registerKeysCommand(program: Command): void {
           keyHash: key.keyHash,
           keyPrefix: key.keyPrefix,
           scopes,
+          workspaceId: flags.workspace,
+        });
+        await services.audit.record(AUDIT_KINDS.apiKeyCreated, {
+          principal: cliPrincipal(),
+          workspaceId: flags.workspace,
+          details: { keyId: key.id, name: flags.name, keyPrefix: key.keyPrefix, scopes },
         });
         process.stderr.write(
-          `Created key ${key.id} (${flags.name}) with scopes ${scopes.join(', ')}. It is shown only once:\n`,
+          `Created key ${key.id} (${flags.name}) in workspace ${flags.workspace} with scopes ${scopes.join(', ')}. It is shown only once:\n`,
         );
         process.stdout.write(`${key.plaintext}\n`);
       } finally {
@@ -50,7 +72,7 @@ export function registerKeysCommand(program: Command): void {
         for (const key of items) {
           const state = key.revokedAt === null ? 'active' : 'revoked';
           process.stdout.write(
-            `${key.id}\t${key.name}\t${key.keyPrefix}…\t${key.scopes.join(',')}\t${state}\t${new Date(key.createdAt).toISOString()}\n`,
+            `${key.id}\t${key.name}\t${key.keyPrefix}…\t${key.scopes.join(',')}\t${key.workspaceId}\t${state}\t${new Date(key.createdAt).toISOString()}\n`,
           );
         }
       } finally {
@@ -64,6 +86,12 @@ export function registerKeysCommand(program: Command): void {
     const services = await openServices(flags);
     try {
       if (!(await services.store.apiKeys.revoke(id))) throw new Error(`no active key with id ${id}`);
+      const revoked = await services.store.apiKeys.get(id);
+      await services.audit.record(AUDIT_KINDS.apiKeyRevoked, {
+        principal: cliPrincipal(),
+        workspaceId: revoked?.workspaceId ?? null,
+        details: { keyId: id, name: revoked?.name ?? null },
+      });
       process.stdout.write(`revoked ${id}\n`);
     } finally {
       await services.close();

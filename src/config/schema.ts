@@ -171,6 +171,15 @@ const serverSchema = strictObject({
   body_limit: byteSizeSchema.default(1024 ** 2),
   upload_limit: byteSizeSchema.default(50 * 1024 ** 2),
   shutdown_timeout_ms: z.number().int().min(0).default(10_000),
+  /**
+   * Behind a reverse proxy: `true` (trust every hop), a hop count, or the proxy addresses / CIDRs. Only then is
+   * the client address (the rate-limit key of unauthenticated callers) read from `X-Forwarded-For`.
+   */
+  trust_proxy: z
+    .union([z.boolean(), z.number().int().min(1), z.array(nonEmptyString).min(1)], {
+      error: 'expected true, false, a hop count or a list of proxy addresses (CIDR allowed)',
+    })
+    .optional(),
 });
 
 /** The database used when the config names none. */
@@ -237,6 +246,8 @@ const jwtSchema = strictObject({
 const authSchema = strictObject({
   api_keys: apiKeysSchema.default([]),
   jwt: jwtSchema.optional(),
+  /** Every authenticated request must name its workspace in `X-Workspace-ID` (400 otherwise). */
+  tenancy: z.boolean().default(false),
 });
 
 const rateLimitRuleSchema = z

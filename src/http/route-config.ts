@@ -1,6 +1,6 @@
 /**
  * What each route declares next to its schema: who may call it. A route that declares neither
- * `public` nor `scope` fails to register (see `plugins/auth.ts`), so none can be forgotten.
+ * `public` nor `scope` fails to register (see `plugins/access-control.ts`), so none can be forgotten.
  * @module
  */
 
@@ -23,6 +23,11 @@ declare module 'fastify' {
     access?: RouteAccess;
     /** Multipart bodies may reach `server.upload_limit` on this route (other bodies keep `body_limit`). */
     uploads?: boolean;
+    /**
+     * Rate-limit class of the route when it is not the method's default (`read` for GET/HEAD, `write`
+     * otherwise): `message` for agent and team runs, `workflow_run` for workflow runs (CONTRACT.md §5).
+     */
+    rateLimitClass?: 'read' | 'write' | 'message' | 'workflow_run';
   }
 }
 

@@ -202,6 +202,101 @@ export interface ApiKeyStore {
   touch(id: string, at: number): Promise<void>;
 }
 
+/** A rate as the limiter applies it: at most `limit` requests per `windowMs`, as one burst or spread out. */
+export interface RateLimitRuleSpec {
+  limit: number;
+  windowMs: number;
+}
+
+/** What one {@link RateLimitStore.consume} decided. */
+export interface RateLimitDecision {
+  allowed: boolean;
+  /** The rule's `limit`, for `X-RateLimit-Limit`. */
+  limit: number;
+  /** Requests still admitted right now after this one (0 when refused). */
+  remaining: number;
+  /** Milliseconds until the bucket is full again (all `limit` requests available). */
+  resetMs: number;
+  /** Milliseconds until the next request would be admitted; 0 when this one was. */
+  retryAfterMs: number;
+}
+
+/**
+ * Shared GCRA state (seed 000), so limits hold across replicas. Keys are opaque (`<class>:<principal>`).
+ *
+ * Atomicity: each `consume` is one transaction whose first statement is a conditional upsert
+ * (`insert … on conflict do update … where … returning`), so the read-modify-write of a key can never
+ * interleave with another caller's, on SQLite (one writer) or on Postgres (row lock of the upsert).
+ */
+export interface RateLimitStore {
+  /**
+   * Admits or refuses one request under `rule` at time `now` (epoch ms). A burst admits exactly `limit`
+   * requests; afterwards one more becomes available every `windowMs / limit`. Refused requests consume
+   * nothing. Throws when the database fails; callers must then refuse the request, never admit it.
+   */
+  consume(key: string, rule: RateLimitRuleSpec, now: number): Promise<RateLimitDecision>;
+  /** Deletes keys whose bucket is full again at `now` (equivalent to absent rows); returns how many. */
+  prune(now: number): Promise<number>;
+}
+
+/** What a caller hands to {@link AuditStore.append}. */
+export interface AuditEntry {
+  kind: string;
+  /** Who acted (principal id, `cli:<user>`), or null when unknown (a failed authentication). */
+  principal?: string | null;
+  workspaceId?: string | null;
+  /** JSON-safe details; never secrets. */
+  details?: Record<string, unknown>;
+  /** Epoch ms; defaults to the store clock. */
+  at?: number;
+}
+
+/** One stored audit entry. `hash` = seal of every other field, `prevHash` = the previous entry's `hash`. */
+export interface AuditRecord {
+  seq: number;
+  at: number;
+  kind: string;
+  principal: string | null;
+  workspaceId: string | null;
+  details: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+/** Computes an entry's hash from its other fields (an HMAC with the server secret, `security/audit-log.ts`). */
+export type AuditSeal = (record: Omit<AuditRecord, 'hash'>) => string;
+
+/** A row the chain check rejected. */
+export interface AuditViolation {
+  seq: number;
+  reason: string;
+}
+
+/** Result of {@link AuditStore.verify}. */
+export interface AuditVerification {
+  valid: boolean;
+  /** Number of entries checked. */
+  entries: number;
+  violations: AuditViolation[];
+}
+
+/** The hash-chained audit log. */
+export interface AuditStore {
+  /**
+   * Appends one entry, serialized with every other append: the insert, the read of the previous hash
+   * and the hash update happen in one transaction that starts with the write (SQLite takes its write
+   * lock there; Postgres locks the table first), so two appends can never chain onto the same entry.
+   */
+  append(entry: AuditEntry, seal: AuditSeal): Promise<AuditRecord>;
+  /** Newest first unless `order: 'asc'`; `kind` filters. */
+  list(options?: PageRequest & { kind?: string; order?: 'asc' | 'desc' }): Promise<Page<AuditRecord>>;
+  /**
+   * Walks the whole chain in `seq` order and reports every entry whose hash does not match `seal`, or
+   * whose `prevHash` is not the previous entry's hash (the first entry's must be the genesis hash).
+   */
+  verify(seal: AuditSeal): Promise<AuditVerification>;
+}
+
 /** One schema migration as `migrate` reports it. */
 export interface MigrationStatus {
   name: string;
@@ -233,6 +328,8 @@ export interface Store {
   readonly runs: RunStore;
   readonly runEvents: RunEventStore;
   readonly apiKeys: ApiKeyStore;
+  readonly rateLimits: RateLimitStore;
+  readonly audit: AuditStore;
   /** Applies pending migrations in order, each in a transaction; with `dryRun` only reports them. Idempotent. */
   migrate(options?: { dryRun?: boolean }): Promise<MigrationResult>;
   /** Round-trips the database; throws when it does not answer. */

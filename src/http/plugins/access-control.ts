@@ -16,17 +16,40 @@ import {
   type ScopeRequirement,
 } from '../../auth/index.js';
 import { AgentOsError } from '../../errors/index.js';
-import '../route-config.js';
+import type { RouteAccess } from '../route-config.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The authenticated caller; null only on public routes. */
+    /**
+     * The authenticated caller, acting in the request's effective workspace (`X-Workspace-ID` or its
+     * own); null only on public routes.
+     */
     principal: Principal | null;
+  }
+  interface FastifyInstance {
+    /** Every route registered under {@link requireDeclaredAccess}, with its access rule (HEAD twins left out). */
+    routeAccess: RegisteredRoute[];
   }
 }
 
-/** Makes the context throw at registration for a route that declares neither `public` nor a valid `scope`. */
+/** One entry of `app.routeAccess`: what the auth-matrix test walks. */
+export interface RegisteredRoute {
+  method: string;
+  /** Full path with the prefix, Fastify syntax (`/agents/:agent_id/runs`). */
+  url: string;
+  access: RouteAccess;
+}
+
+/** The request header that names the workspace (CONTRACT.md §4, Automatos). */
+export const WORKSPACE_HEADER = 'x-workspace-id';
+
+/**
+ * Makes the context throw at registration for a route that declares neither `public` nor a valid `scope`,
+ * and records every route in `app.routeAccess` (decorated on the root by {@link registerAuthentication}).
+ */
 export function requireDeclaredAccess(app: FastifyInstance): void {
+  if (!app.hasDecorator('routeAccess')) app.decorate('routeAccess', []);
+  const registry = app.routeAccess;
   app.addHook('onRoute', (route) => {
     const access = route.config?.access;
     const where = `${String(route.method)} ${route.url}`;
@@ -34,12 +57,21 @@ export function requireDeclaredAccess(app: FastifyInstance): void {
       throw new Error(`Route ${where} declares no access rule (config.access.public or config.access.scope)`);
     }
     if (access.scope) parseRequirement(access.scope);
+    for (const method of [route.method].flat()) {
+      const url = route.url;
+      // Fastify adds a HEAD twin for every GET; it shares the GET's rule, so it is left out.
+      if (method === 'HEAD' && registry.some((entry) => entry.method === 'GET' && entry.url === url)) continue;
+      if (registry.some((entry) => entry.method === method && entry.url === url)) continue;
+      registry.push({ method, url, access });
+    }
   });
 }
 
 /** Installs the authentication hook on the root instance. */
 export function registerAuthentication(app: FastifyInstance, authenticator: Authenticator): void {
   app.decorateRequest('principal', null);
+  // Child contexts see the root's array through the prototype chain, so every surface fills this one.
+  if (!app.hasDecorator('routeAccess')) app.decorate('routeAccess', []);
   app.addHook('onRequest', async (request) => {
     // CORS preflights carry no credentials by design.
     if (request.method === 'OPTIONS') return;
@@ -50,7 +82,10 @@ export function registerAuthentication(app: FastifyInstance, authenticator: Auth
       const token = (request.query as Record<string, unknown> | undefined)?.token;
       if (typeof token === 'string' && token !== '') authorization = `Bearer ${token}`;
     }
-    const principal = await authenticator.authenticate(authorization);
+    const header = request.headers[WORKSPACE_HEADER];
+    // Node joins a repeated header with ", ", which then fails the id pattern: one workspace per request.
+    const requested = Array.isArray(header) ? header.join(', ') : header;
+    const principal = authenticator.selectWorkspace(await authenticator.authenticate(authorization), requested);
     request.principal = principal;
     if (!access?.scope) return;
     const requirement: ScopeRequirement = parseRequirement(access.scope);

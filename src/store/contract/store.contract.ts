@@ -3,9 +3,11 @@
  * (SQLite `:memory:` always, Postgres when `AGENTOS_TEST_PG=1`).
  * @module
  */
+
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isAgentOsError } from '../../errors/index.js';
-import type { Store } from '../types.js';
+import type { AuditSeal, Store } from '../types.js';
 
 /** How a contract run gets a fresh, migrated store. */
 export interface StoreContractOptions {
@@ -308,6 +310,102 @@ export function runStoreContract({ name, createStore }: StoreContractOptions): v
           store.runEvents.append('nope', [{ eventIndex: 0, event: 'RunStarted', payload: {} }]),
           'AOS_NOT_FOUND',
         );
+      });
+    });
+
+    describe('rate limits (GCRA)', () => {
+      const rule = { limit: 5, windowMs: 1000 };
+
+      it('admits exactly `limit` in a burst, with decreasing remaining, then refuses', async () => {
+        const decisions = [];
+        for (let index = 0; index < 8; index += 1) decisions.push(await store.rateLimits.consume('k', rule, 10_000));
+        expect(decisions.map((decision) => decision.allowed)).toEqual([
+          true,
+          true,
+          true,
+          true,
+          true,
+          false,
+          false,
+          false,
+        ]);
+        expect(decisions.slice(0, 5).map((decision) => decision.remaining)).toEqual([4, 3, 2, 1, 0]);
+        expect(decisions[0]).toMatchObject({ limit: 5, resetMs: 200, retryAfterMs: 0 });
+        expect(decisions[4]).toMatchObject({ resetMs: 1000 });
+        expect(decisions[5]).toMatchObject({ allowed: false, remaining: 0, resetMs: 1000, retryAfterMs: 200 });
+      });
+
+      it('admits exactly `limit` of many concurrent calls', async () => {
+        const decisions = await Promise.all(
+          Array.from({ length: 50 }, () => store.rateLimits.consume('k', { limit: 7, windowMs: 60_000 }, 5_000)),
+        );
+        expect(decisions.filter((decision) => decision.allowed)).toHaveLength(7);
+      });
+
+      it('refills one request per window/limit, and fully after the window', async () => {
+        for (let index = 0; index < 5; index += 1) await store.rateLimits.consume('k', rule, 10_000);
+        expect((await store.rateLimits.consume('k', rule, 10_199)).allowed).toBe(false);
+        const refilled = await store.rateLimits.consume('k', rule, 10_200);
+        expect(refilled).toMatchObject({ allowed: true, remaining: 0 });
+        expect((await store.rateLimits.consume('k', rule, 10_200)).allowed).toBe(false);
+        const later = await store.rateLimits.consume('k', rule, 20_000);
+        expect(later).toMatchObject({ allowed: true, remaining: 4 });
+      });
+
+      it('keeps keys apart and prunes full buckets', async () => {
+        for (let index = 0; index < 5; index += 1) await store.rateLimits.consume('a', rule, 10_000);
+        expect((await store.rateLimits.consume('a', rule, 10_000)).allowed).toBe(false);
+        expect((await store.rateLimits.consume('b', rule, 10_000)).allowed).toBe(true);
+        expect(await store.rateLimits.prune(10_100)).toBe(0);
+        expect(await store.rateLimits.prune(11_000)).toBe(2);
+        expect((await store.rateLimits.consume('a', rule, 11_000)).remaining).toBe(4);
+      });
+
+      it('admits a burst of exactly `limit` when the window does not divide evenly', async () => {
+        const odd = { limit: 7, windowMs: 3_600_000 };
+        const decisions = [];
+        for (let index = 0; index < 9; index += 1) decisions.push(await store.rateLimits.consume('k', odd, 1));
+        expect(decisions.filter((decision) => decision.allowed)).toHaveLength(7);
+      });
+    });
+
+    describe('audit log', () => {
+      // A keyless digest is enough to test the chain; the server seals with an HMAC.
+      const seal: AuditSeal = (record) => createHash('sha256').update(JSON.stringify(record)).digest('hex');
+
+      it('appends chained entries and lists them newest first, filtered by kind', async () => {
+        const first = await store.audit.append({ kind: 'auth.failed', details: { path: '/x' }, at: 1 }, seal);
+        const second = await store.audit.append(
+          { kind: 'api_key.created', principal: 'cli', workspaceId: 'default', details: { id: 'k1' } },
+          seal,
+        );
+        expect(first).toMatchObject({ kind: 'auth.failed', principal: null, workspaceId: null, at: 1 });
+        expect(first.prevHash).toBe('0'.repeat(64));
+        expect(second.prevHash).toBe(first.hash);
+        expect(second.seq).toBeGreaterThan(first.seq);
+        const page = await store.audit.list();
+        expect(page.total).toBe(2);
+        expect(page.items.map((entry) => entry.kind)).toEqual(['api_key.created', 'auth.failed']);
+        expect(page.items[0]).toEqual(second);
+        const filtered = await store.audit.list({ kind: 'auth.failed', order: 'asc' });
+        expect(filtered.items).toEqual([first]);
+        expect((await store.audit.list({ limit: 1, page: 2 })).items).toEqual([first]);
+      });
+
+      it('serializes concurrent appends into one unbroken chain that verifies', async () => {
+        await Promise.all(
+          Array.from({ length: 40 }, (_, index) => store.audit.append({ kind: 'test', details: { index } }, seal)),
+        );
+        const result = await store.audit.verify(seal);
+        expect(result).toEqual({ valid: true, entries: 40, violations: [] });
+        const other: AuditSeal = (record) => seal({ ...record, kind: 'x' });
+        const wrongKey = await store.audit.verify(other);
+        expect(wrongKey.valid).toBe(false);
+        expect(wrongKey.violations).toHaveLength(40);
+      });
+
+      it('verifies an empty log as valid', async () => {
+        expect(await store.audit.verify(seal)).toEqual({ valid: true, entries: 0, violations: [] });
       });
     });
 

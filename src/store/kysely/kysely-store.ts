@@ -4,10 +4,19 @@ import type {
   ApiKeyCreate,
   ApiKeyRecord,
   ApiKeyStore,
+  AuditEntry,
+  AuditRecord,
+  AuditSeal,
+  AuditStore,
+  AuditVerification,
+  AuditViolation,
   ComponentType,
   MigrationResult,
   Page,
   PageRequest,
+  RateLimitDecision,
+  RateLimitRuleSpec,
+  RateLimitStore,
   RunCreate,
   RunEventAppend,
   RunEventRecord,
@@ -28,7 +37,7 @@ import type {
 import { isForeignKeyViolation, isUniqueViolation } from './constraint-errors.js';
 import { decodeJson, encodeJson } from './json-codec.js';
 import { runMigrations } from './migrate.js';
-import type { ApiKeysTable, Database, RunsTable, SessionsTable } from './tables.js';
+import type { ApiKeysTable, AuditLogTable, Database, RunsTable, SessionsTable } from './tables.js';
 
 /** The workspace every row belongs to unless one is named (CONTRACT.md §4). */
 export const DEFAULT_WORKSPACE = 'default';
@@ -475,6 +484,199 @@ class KyselyApiKeyStore implements ApiKeyStore {
   }
 }
 
+/**
+ * GCRA (seed 000) over one row per key. The emission interval is the window per request in whole
+ * milliseconds (at least 1) and the burst tolerance is `limit` intervals, so a burst admits exactly
+ * `limit` requests whatever the rounding.
+ */
+class KyselyRateLimitStore implements RateLimitStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async consume(key: string, rule: RateLimitRuleSpec, now: number): Promise<RateLimitDecision> {
+    const limit = Math.max(1, Math.trunc(rule.limit));
+    const interval = Math.max(1, Math.round(rule.windowMs / limit));
+    const burst = interval * limit;
+    const at = Math.trunc(now);
+    return this.db.transaction().execute(async (transaction) => {
+      // The conditional upsert is the whole decision: it moves `tat` only when the request fits, in one
+      // statement, so concurrent callers (or replicas) serialise on the row. `returning` is empty when refused.
+      const start = sql<number>`case when ${sql.ref('rate_limits.tat')} > ${at} then ${sql.ref('rate_limits.tat')} else ${at} end`;
+      const admitted = await transaction
+        .insertInto('rate_limits')
+        .values({ key, tat: at + interval })
+        .onConflict((conflict) =>
+          conflict
+            .column('key')
+            .doUpdateSet({ tat: sql<number>`${start} + ${interval}` })
+            .where(sql<number>`${start} + ${interval}`, '<=', at + burst),
+        )
+        .returning('tat')
+        .executeTakeFirst();
+      if (admitted) {
+        const tat = Number(admitted.tat);
+        return {
+          allowed: true,
+          limit,
+          remaining: Math.max(0, Math.floor((at + burst - tat) / interval)),
+          resetMs: Math.max(0, tat - at),
+          retryAfterMs: 0,
+        };
+      }
+      const current = await transaction
+        .selectFrom('rate_limits')
+        .select('tat')
+        .where('key', '=', key)
+        .executeTakeFirstOrThrow();
+      const tat = Number(current.tat);
+      return {
+        allowed: false,
+        limit,
+        remaining: 0,
+        resetMs: Math.max(0, tat - at),
+        retryAfterMs: Math.max(1, tat + interval - burst - at),
+      };
+    });
+  }
+
+  async prune(now: number): Promise<number> {
+    const result = await this.db.deleteFrom('rate_limits').where('tat', '<=', Math.trunc(now)).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
+
+/** The `prevHash` of the first audit entry. */
+export const AUDIT_GENESIS_HASH = '0'.repeat(64);
+
+const AUDIT_VERIFY_BATCH = 1000;
+
+function toAuditRecord(row: Selectable<AuditLogTable>): AuditRecord {
+  return {
+    seq: Number(row.seq),
+    at: Number(row.at),
+    kind: row.kind,
+    principal: row.principal,
+    workspaceId: row.workspace_id,
+    details: decodeJson(row.details, {}),
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+class KyselyAuditStore implements AuditStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly now: () => number,
+    private readonly dialect: StoreCapabilities['dialect'],
+  ) {}
+
+  async append(entry: AuditEntry, seal: AuditSeal): Promise<AuditRecord> {
+    const at = entry.at ?? this.now();
+    const details = encodeJson(entry.details ?? {});
+    return this.db.transaction().execute(async (transaction) => {
+      // Postgres lets two transactions insert at once; the lock makes appends take turns (SQLite's write
+      // lock, taken by the insert below, already does).
+      if (this.dialect === 'postgres') await sql`lock table audit_log in share row exclusive mode`.execute(transaction);
+      const inserted = await transaction
+        .insertInto('audit_log')
+        .values({
+          at,
+          kind: entry.kind,
+          principal: entry.principal ?? null,
+          workspace_id: entry.workspaceId ?? null,
+          details,
+          prev_hash: '',
+          hash: '',
+        })
+        .returning('seq')
+        .executeTakeFirstOrThrow();
+      const seq = Number(inserted.seq);
+      const previous = await transaction
+        .selectFrom('audit_log')
+        .select('hash')
+        .where('seq', '<', seq)
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      const unsealed: Omit<AuditRecord, 'hash'> = {
+        seq,
+        at,
+        kind: entry.kind,
+        principal: entry.principal ?? null,
+        workspaceId: entry.workspaceId ?? null,
+        // Sealed as it will be read back, so verify sees the same value.
+        details: decodeJson(details, {}),
+        prevHash: previous?.hash ?? AUDIT_GENESIS_HASH,
+      };
+      const hash = seal(unsealed);
+      await transaction
+        .updateTable('audit_log')
+        .set({ prev_hash: unsealed.prevHash, hash })
+        .where('seq', '=', seq)
+        .execute();
+      return { ...unsealed, hash };
+    });
+  }
+
+  async list(options: PageRequest & { kind?: string; order?: 'asc' | 'desc' } = {}): Promise<Page<AuditRecord>> {
+    let query = this.db.selectFrom('audit_log');
+    if (options.kind !== undefined) query = query.where('kind', '=', options.kind);
+    const { limit, offset } = pageBounds(options);
+    const [rows, count] = await Promise.all([
+      query
+        .selectAll()
+        .orderBy('seq', options.order ?? 'desc')
+        .limit(limit)
+        .offset(offset)
+        .execute(),
+      query.select((builder) => builder.fn.countAll().as('total')).executeTakeFirst(),
+    ]);
+    return { items: rows.map(toAuditRecord), total: toCount(count?.total) };
+  }
+
+  async verify(seal: AuditSeal): Promise<AuditVerification> {
+    const violations: AuditViolation[] = [];
+    let entries = 0;
+    let previousHash = AUDIT_GENESIS_HASH;
+    let previousSeq: number | null = null;
+    let after = Number.NEGATIVE_INFINITY;
+    for (;;) {
+      let query = this.db.selectFrom('audit_log').selectAll().orderBy('seq', 'asc').limit(AUDIT_VERIFY_BATCH);
+      if (Number.isFinite(after)) query = query.where('seq', '>', after);
+      const rows = await query.execute();
+      for (const row of rows) {
+        entries += 1;
+        const seq = Number(row.seq);
+        after = seq;
+        if (row.prev_hash !== previousHash) {
+          violations.push({
+            seq,
+            reason:
+              previousSeq === null
+                ? 'prev_hash is not the genesis hash: entries before this one are missing'
+                : `prev_hash does not match the hash of entry ${previousSeq}: an entry was removed, inserted or altered`,
+          });
+        }
+        let expected: string | null;
+        try {
+          const { hash: _stored, ...unsealed } = toAuditRecord(row);
+          expected = seal(unsealed);
+        } catch {
+          expected = null;
+        }
+        if (expected === null) {
+          violations.push({ seq, reason: 'entry cannot be read (details are not valid JSON)' });
+        } else if (expected !== row.hash) {
+          violations.push({ seq, reason: 'hash does not match the entry: its content was altered' });
+        }
+        previousHash = row.hash;
+        previousSeq = seq;
+      }
+      if (rows.length < AUDIT_VERIFY_BATCH) break;
+    }
+    return { valid: violations.length === 0, entries, violations };
+  }
+}
+
 /** Options of {@link KyselyStore}: the dialect-specific parts an adapter supplies. */
 export interface KyselyStoreOptions {
   db: Kysely<Database>;
@@ -495,6 +697,8 @@ export class KyselyStore implements Store {
   readonly runs: RunStore;
   readonly runEvents: RunEventStore;
   readonly apiKeys: ApiKeyStore;
+  readonly rateLimits: RateLimitStore;
+  readonly audit: AuditStore;
   private readonly db: Kysely<Database>;
   private readonly migrations: Record<string, Migration>;
   private readonly onClose: (() => void | Promise<void>) | undefined;
@@ -509,6 +713,8 @@ export class KyselyStore implements Store {
     this.runs = new KyselyRunStore(db, now);
     this.runEvents = new KyselyRunEventStore(db, now);
     this.apiKeys = new KyselyApiKeyStore(db, now);
+    this.rateLimits = new KyselyRateLimitStore(db);
+    this.audit = new KyselyAuditStore(db, now, capabilities.dialect);
   }
 
   migrate(options: { dryRun?: boolean } = {}): Promise<MigrationResult> {
@@ -525,6 +731,8 @@ export class KyselyStore implements Store {
       await transaction.deleteFrom('runs').execute();
       await transaction.deleteFrom('sessions').execute();
       await transaction.deleteFrom('api_keys').execute();
+      await transaction.deleteFrom('rate_limits').execute();
+      await transaction.deleteFrom('audit_log').execute();
     });
   }
 

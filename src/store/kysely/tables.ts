@@ -4,6 +4,7 @@
  * `json-codec.ts`. Timestamps are epoch milliseconds.
  * @module
  */
+import type { Generated } from 'kysely';
 
 export interface SessionsTable {
   session_id: string;
@@ -60,10 +61,30 @@ export interface ApiKeysTable {
   revoked_at: number | null;
 }
 
+/** GCRA state of one limiter key; `tat` is the theoretical arrival time (epoch ms). */
+export interface RateLimitsTable {
+  key: string;
+  tat: number;
+}
+
+/** One entry of the hash-chained audit log. */
+export interface AuditLogTable {
+  seq: Generated<number>;
+  at: number;
+  kind: string;
+  principal: string | null;
+  workspace_id: string | null;
+  details: unknown;
+  prev_hash: string;
+  hash: string;
+}
+
 /** The whole schema, for `Kysely<Database>`. */
 export interface Database {
   sessions: SessionsTable;
   runs: RunsTable;
   run_events: RunEventsTable;
   api_keys: ApiKeysTable;
+  rate_limits: RateLimitsTable;
+  audit_log: AuditLogTable;
 }

@@ -48,7 +48,7 @@ describe('sqlite adapter', () => {
     const path = tempDb();
     const store = createSqliteStore({ url: `sqlite:${path}` });
     const dry = await store.migrate({ dryRun: true });
-    expect(dry.applied).toEqual(['001-initial', '002-run-output']);
+    expect(dry.applied).toEqual(['001-initial', '002-run-output', '003-rate-limits', '004-audit-log']);
     expect(dry.migrations.every((migration) => !migration.applied)).toBe(true);
     await store.close();
     const raw = new Database(path, { readonly: true });
@@ -60,7 +60,12 @@ describe('sqlite adapter', () => {
   it('keeps data across reopen and migrates once', async () => {
     const path = tempDb();
     const first = createSqliteStore({ url: `sqlite:${path}` });
-    expect((await first.migrate()).applied).toEqual(['001-initial', '002-run-output']);
+    expect((await first.migrate()).applied).toEqual([
+      '001-initial',
+      '002-run-output',
+      '003-rate-limits',
+      '004-audit-log',
+    ]);
     await first.sessions.create({ sessionId: 's1', sessionType: 'agent', componentId: 'a' });
     await first.close();
     const second = createSqliteStore({ url: `sqlite:${path}` });

@@ -64,7 +64,7 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
   const runs = services.runs;
 
   app.post('/agents/:agent_id/runs', {
-    config: { access: { scope: 'agents:run', scopeParam: 'agent_id' }, uploads: true },
+    config: { access: { scope: 'agents:run', scopeParam: 'agent_id' }, uploads: true, rateLimitClass: 'message' },
     schema: {
       summary: 'Run an agent',
       description:

@@ -30,7 +30,7 @@ export const wsRoutes: FastifyPluginAsync<{ services: Services }> = async (fasti
     {
       websocket: true,
       // Browsers cannot set headers on a WebSocket, so the token may come as `?token=`.
-      config: { access: { scope: 'agents:run', scopeParam: 'agent_id', tokenQuery: true } },
+      config: { access: { scope: 'agents:run', scopeParam: 'agent_id', tokenQuery: true }, rateLimitClass: 'message' },
       schema: {
         summary: 'Stream agent runs over a WebSocket',
         description: 'Send `{"message": "...", "session_id": "..."}`; receive every run event as a JSON frame.',
