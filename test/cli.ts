@@ -49,7 +49,10 @@ export async function startServe(
   const child = spawnCli(['serve', '--port', '0', ...args], cwd, env);
   let output = '';
   const url = await new Promise<string>((found, failed) => {
-    const timer = setTimeout(() => failed(new Error(`server did not start: ${output}`)), 15_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      failed(new Error(`server did not start: ${output}`));
+    }, 15_000);
     const onData = (chunk: Buffer) => {
       output += chunk;
       const match = /"url":"(http:\/\/[^"]+)"/.exec(output);

@@ -71,12 +71,15 @@ describe('agentos CLI', () => {
     const id = list.stdout.split('\t')[0] ?? '';
 
     const server = await startServe(dir, ['--db', db]);
-    expect((await fetch(`${server.url}/config`)).status).toBe(401);
-    expect((await fetch(`${server.url}/config`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
-    const revoked = await runCli(['keys', 'revoke', id, '--db', db], dir);
-    expect(revoked.code).toBe(0);
-    expect((await fetch(`${server.url}/config`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(401);
-    expect(await server.stop()).toBe(0);
+    try {
+      expect((await fetch(`${server.url}/config`)).status).toBe(401);
+      expect((await fetch(`${server.url}/config`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+      const revoked = await runCli(['keys', 'revoke', id, '--db', db], dir);
+      expect(revoked.code).toBe(0);
+      expect((await fetch(`${server.url}/config`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(401);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
   });
 
   it('keys create rejects a malformed scope', async () => {
