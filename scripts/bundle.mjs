@@ -13,10 +13,10 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: 'linked',
-  // Smaller source parses faster; names are kept so stack traces stay readable.
+  // Smaller source parses faster. Identifiers are not minified, so stack traces keep their names
+  // without esbuild's keepNames helper (which costs a call per closure created at run time).
   minifyWhitespace: true,
   minifySyntax: true,
-  keepNames: true,
   logLevel: 'warning',
   external: ['better-sqlite3', 'sqlite-vec', 'pino-pretty', 'tsx'],
   // Bundled CommonJS dependencies call require(); give the ESM bundle one.

@@ -116,8 +116,9 @@ export class RunManager {
   async start(request: StartRunRequest): Promise<RunHandle> {
     const agent = this.agent(request.agentId);
     const { store } = this.options;
-    const sessionId = await this.ensureSession(request, agent);
+    const { sessionId, isNew } = await this.ensureSession(request, agent);
     const runId = randomUUID();
+    // Created `running`: it starts right away in this process, which holds its lease from now on.
     await store.runs.create({
       runId,
       sessionId,
@@ -127,6 +128,7 @@ export class RunManager {
       userId: request.userId ?? null,
       input: { message: request.message },
       owner: this.instanceId,
+      status: 'running',
     });
     const channel = new RunChannel({ runId, sessionId, agentId: agent.id, agentName: agent.name ?? agent.id });
     const writer = new EventWriter(runId, store.runEvents, (error) =>
@@ -140,7 +142,7 @@ export class RunManager {
     });
     // Registered before execution starts, so a cancel or resume arriving at once finds the run.
     this.active.set(runId, { workspaceId: request.workspaceId, channel, controller, done });
-    this.execute({ request, agent, runId, sessionId, channel, writer, controller })
+    this.execute({ request, agent, runId, sessionId, newSession: isNew, channel, writer, controller })
       .then(settle.resolve, settle.reject)
       .finally(() => this.active.delete(runId));
     // Callers that do not wait for the end (background runs) must not see an unhandled rejection.
@@ -148,10 +150,14 @@ export class RunManager {
     return { runId, sessionId, channel, done };
   }
 
-  private async ensureSession(request: StartRunRequest, agent: AgentConfig): Promise<string> {
+  private async ensureSession(
+    request: StartRunRequest,
+    agent: AgentConfig,
+  ): Promise<{ sessionId: string; isNew: boolean }> {
     const { store } = this.options;
     const sessionId = request.sessionId || randomUUID();
-    const existing = await store.sessions.get(request.workspaceId, sessionId);
+    // A generated id cannot exist yet, so only a named session is looked up.
+    const existing = request.sessionId ? await store.sessions.get(request.workspaceId, sessionId) : null;
     if (existing) {
       // A session keeps to one user: another user's session is reported as missing, not shared.
       if (existing.userId && request.userId && existing.userId !== request.userId) {
@@ -160,7 +166,7 @@ export class RunManager {
       if (existing.sessionType !== 'agent' || existing.componentId !== agent.id) {
         throw new ConflictError(`Session ${sessionId} belongs to ${existing.sessionType} ${existing.componentId}`);
       }
-      return sessionId;
+      return { sessionId, isNew: false };
     }
     try {
       await store.sessions.create({
@@ -174,8 +180,9 @@ export class RunManager {
       // Two first runs of one new session raced; the other created it, which is fine.
       if (!(error instanceof ConflictError)) throw error;
       if (!(await store.sessions.get(request.workspaceId, sessionId))) throw error;
+      return { sessionId, isNew: false };
     }
-    return sessionId;
+    return { sessionId, isNew: true };
   }
 
   private async history(workspaceId: string, sessionId: string, agent: AgentConfig): Promise<ModelMessage[]> {
@@ -195,23 +202,23 @@ export class RunManager {
     agent: AgentConfig;
     runId: string;
     sessionId: string;
+    /** A session created for this run has no history to load. */
+    newSession: boolean;
     channel: RunChannel;
     writer: EventWriter;
     controller: AbortController;
   }): Promise<RunRecord> {
-    const { request, agent, runId, sessionId, channel, writer, controller } = context;
+    const { request, agent, runId, sessionId, newSession, channel, writer, controller } = context;
     const { store, config, logger } = this.options;
     const workspaceId = request.workspaceId;
     const modelId = agent.model ?? config.models.default;
     const provider = modelId.split(':')[0];
     let final: { status: RunStatus; patch: Parameters<Store['runs']['update']>[2] };
     try {
-      const running = await store.runs.transition(workspaceId, runId, ['pending'], { status: 'running' });
-      if (!running) throw new Error('run left pending before it started');
       channel.emit({ event: 'RunStarted', model: modelId, model_provider: provider });
       const [model, history] = await Promise.all([
         this.options.models.languageModel(modelId),
-        this.history(workspaceId, sessionId, agent),
+        newSession ? Promise.resolve([]) : this.history(workspaceId, sessionId, agent),
       ]);
       const { runAgent } = await import('./agent/agent-runner.js');
       const result = await runAgent({

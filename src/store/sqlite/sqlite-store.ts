@@ -19,6 +19,32 @@ export interface SqliteStoreOptions {
   now?: () => number;
 }
 
+/** How many distinct statements stay prepared; the store issues a few dozen distinct SQL strings. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely prepares every query anew; better-sqlite3 statements are reusable, and preparing is a
+ * measurable share of a run's cost (bench/runs). This keeps prepared statements by SQL text.
+ * Kysely runs one query at a time per connection, so reusing a statement object is safe.
+ */
+function withStatementCache(database: Database.Database): Database.Database {
+  const cache = new Map<string, Database.Statement>();
+  return new Proxy(database, {
+    get(target, property, receiver) {
+      if (property !== 'prepare') return Reflect.get(target, property, receiver);
+      return (source: string) => {
+        let statement = cache.get(source);
+        if (!statement) {
+          statement = target.prepare(source);
+          if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+          cache.set(source, statement);
+        }
+        return statement;
+      };
+    },
+  });
+}
+
 /** Resolves a `sqlite:` URL to a file path, or `:memory:`. */
 export function sqlitePathFromUrl(url: string, cwd: string = process.cwd()): string {
   let path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
@@ -57,7 +83,7 @@ export function createSqliteStore(options: SqliteStoreOptions): KyselyStore {
   } catch {
     vectorSearch = false;
   }
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return new KyselyStore({
     db,
     capabilities: { dialect: 'sqlite', vectorSearch, multiWriter: false },
