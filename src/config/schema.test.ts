@@ -36,7 +36,7 @@ describe('configSchema defaults', () => {
       database: { url: 'sqlite:./.agentos/agentos.db' },
       log_level: 'info',
       models: { default: 'local:default' },
-      auth: { api_keys: [], tenancy: false },
+      auth: { api_keys: [], tenancy: false, user_isolation: false },
       rate_limits: {
         read: { limit: 200, window_ms: 3_600_000 },
         write: { limit: 100, window_ms: 3_600_000 },

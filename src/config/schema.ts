@@ -248,6 +248,11 @@ const authSchema = strictObject({
   jwt: jwtSchema.optional(),
   /** Every authenticated request must name its workspace in `X-Workspace-ID` (400 otherwise). */
   tenancy: z.boolean().default(false),
+  /**
+   * Pins every non-admin caller that has a user id (a JWT `sub`) to it: runs and sessions it creates carry
+   * that user, lists show only that user's, and another user's objects answer 404. API keys have no user id.
+   */
+  user_isolation: z.boolean().default(false),
 });
 
 const rateLimitRuleSchema = z

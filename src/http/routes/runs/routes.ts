@@ -11,6 +11,7 @@ import type { RunManager } from '../../../runtime/run-manager.js';
 import type { Services } from '../../../services.js';
 import type { RunRecord } from '../../../store/types.js';
 import { openSseStream } from '../../streaming/sse-stream.js';
+import { assertOwnedBy, assertSessionUsable, effectiveUserId } from '../../user-scope.js';
 import { pageMeta, pageMetaOf } from '../pagination.js';
 import { toRunView } from './run-view.js';
 import {
@@ -28,7 +29,14 @@ function workspaceOf(request: FastifyRequest): string {
   return request.principal?.workspaceId ?? 'default';
 }
 
-/** The run, if it belongs to this agent (and to the session, when one is named). */
+function runNotFound(): NotFoundError {
+  return new NotFoundError('Run not found');
+}
+
+/**
+ * The run, if it belongs to this agent (and to the session, when one is named, and to the caller's user
+ * under user isolation).
+ */
 async function findRun(
   services: Services,
   request: FastifyRequest,
@@ -36,9 +44,10 @@ async function findRun(
   runId: string,
   sessionId?: string,
 ): Promise<RunRecord> {
-  const run = await services.store.runs.get(workspaceOf(request), runId);
-  if (run?.componentType !== 'agent' || run.componentId !== agentId) throw new NotFoundError('Run not found');
-  if (sessionId !== undefined && run.sessionId !== sessionId) throw new NotFoundError('Run not found');
+  const found = await services.store.runs.get(workspaceOf(request), runId);
+  const run = assertOwnedBy(found, effectiveUserId(request, services.config), runNotFound);
+  if (run.componentType !== 'agent' || run.componentId !== agentId) throw runNotFound();
+  if (sessionId !== undefined && run.sessionId !== sessionId) throw runNotFound();
   return run;
 }
 
@@ -81,12 +90,14 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
       const { agent_id: agentId } = request.params;
       const body = request.body;
       const agent = runs.agent(agentId);
+      const pinned = effectiveUserId(request, services.config);
+      await assertSessionUsable(services.store, workspaceOf(request), body.session_id, pinned);
       const handle = await runs.start({
         workspaceId: workspaceOf(request),
         agentId,
         message: body.message,
         sessionId: body.session_id,
-        userId: body.user_id,
+        userId: pinned ?? body.user_id,
       });
       if (body.background && !body.stream) {
         return reply.code(202).send({ run_id: handle.runId, session_id: handle.sessionId, status: 'pending' as const });
@@ -119,10 +130,12 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
     handler: async (request) => {
       const agent = runs.agent(request.params.agent_id);
       const { session_id: sessionId, status, page, limit } = request.query;
+      const userId = effectiveUserId(request, services.config);
       const result = await services.store.runs.list({
         workspaceId: workspaceOf(request),
         componentType: 'agent',
         componentId: agent.id,
+        ...(userId === undefined ? {} : { userId }),
         ...(sessionId === undefined ? {} : { sessionId }),
         ...(status === undefined ? {} : { status }),
         page,

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { AgentOsError, NotFoundError } from '../../../errors/index.js';
 import type { Services } from '../../../services.js';
 import type { ComponentType, Page, RunRecord, SessionFilter, SessionRecord, Store } from '../../../store/types.js';
+import { assertOwnedBy, effectiveUserId, isOwnedBy } from '../../user-scope.js';
 import { pageMeta, pageMetaOf } from '../pagination.js';
 import { toRunView } from '../runs/run-view.js';
 import { runView } from '../runs/schemas.js';
@@ -65,16 +66,18 @@ function sessionNotFound(): AgentOsError {
   return new AgentOsError('AOS_SESSION_NOT_FOUND', 'Session not found');
 }
 
-/** The session of the caller's workspace (and of `userId`, when one is named), else 404. */
+/**
+ * The session of the caller's workspace and of its user, else 404: the pinned user under user isolation,
+ * otherwise `requestedUserId` when one is named.
+ */
 async function findSession(
   services: Services,
   request: FastifyRequest,
   sessionId: string,
-  userId?: string,
+  requestedUserId?: string,
 ): Promise<SessionRecord> {
   const session = await services.store.sessions.get(workspaceOf(request), sessionId);
-  if (!session || (userId !== undefined && session.userId !== userId)) throw sessionNotFound();
-  return session;
+  return assertOwnedBy(session, effectiveUserId(request, services.config) ?? requestedUserId, sessionNotFound);
 }
 
 function runViewOf(services: Services, run: RunRecord) {
@@ -123,9 +126,18 @@ async function listSessions(
   return { items: rows.slice(start - offset, end - offset).reverse(), total };
 }
 
-/** Cancels the session's pending and running runs, then deletes it with its runs and events. */
-async function deleteSession(services: Services, workspaceId: string, sessionId: string): Promise<boolean> {
+/**
+ * Cancels the session's pending and running runs, then deletes it with its runs and events. False when
+ * there is no such session, or (with `userId`, a pinned caller) it belongs to another user.
+ */
+async function deleteSession(
+  services: Services,
+  workspaceId: string,
+  sessionId: string,
+  userId: string | undefined,
+): Promise<boolean> {
   const { store, runs } = services;
+  if (userId !== undefined && !isOwnedBy(await store.sessions.get(workspaceId, sessionId), userId)) return false;
   const unfinished = (
     await Promise.all(
       (['running', 'pending'] as const).map((status) =>
@@ -169,13 +181,14 @@ export const sessionRoutes: FastifyPluginAsync<{ services: Services }> = async (
       const { type, component_id, agent_id, user_id, page, limit, sort_order } = request.query;
       const sessionType = type ?? (agent_id === undefined ? undefined : 'agent');
       const componentId = component_id ?? agent_id;
+      const userId = effectiveUserId(request, config) ?? user_id;
       const result = await listSessions(
         store,
         {
           workspaceId: workspaceOf(request),
           ...(sessionType === undefined ? {} : { sessionType }),
           ...(componentId === undefined ? {} : { componentId }),
-          ...(user_id === undefined ? {} : { userId: user_id }),
+          ...(userId === undefined ? {} : { userId }),
           page,
           limit,
         },
@@ -206,7 +219,7 @@ export const sessionRoutes: FastifyPluginAsync<{ services: Services }> = async (
         workspaceId: workspaceOf(request),
         sessionType,
         componentId,
-        userId: body.user_id ?? null,
+        userId: effectiveUserId(request, config) ?? body.user_id ?? null,
         sessionName: body.session_name ?? null,
         sessionState: body.session_state ?? {},
         metadata: body.metadata ?? {},
@@ -287,6 +300,9 @@ export const sessionRoutes: FastifyPluginAsync<{ services: Services }> = async (
       response: { 200: sessionDetail },
     },
     handler: async (request) => {
+      // A pinned caller may only change its own session; anyone else's is missing.
+      if (effectiveUserId(request, config) !== undefined)
+        await findSession(services, request, request.params.session_id);
       const session = await store.sessions.update(workspaceOf(request), request.params.session_id, {
         sessionName: request.body.session_name,
       });
@@ -308,6 +324,8 @@ export const sessionRoutes: FastifyPluginAsync<{ services: Services }> = async (
     },
     handler: async (request) => {
       const { session_name, session_state, metadata } = request.body;
+      if (effectiveUserId(request, config) !== undefined)
+        await findSession(services, request, request.params.session_id);
       const session = await store.sessions.update(workspaceOf(request), request.params.session_id, {
         ...(session_name === undefined ? {} : { sessionName: session_name }),
         ...(session_state === undefined ? {} : { sessionState: session_state }),
@@ -329,7 +347,10 @@ export const sessionRoutes: FastifyPluginAsync<{ services: Services }> = async (
       response: { 204: noContent },
     },
     handler: async (request, reply) => {
-      if (!(await deleteSession(services, workspaceOf(request), request.params.session_id))) throw sessionNotFound();
+      const userId = effectiveUserId(request, config);
+      if (!(await deleteSession(services, workspaceOf(request), request.params.session_id, userId))) {
+        throw sessionNotFound();
+      }
       return reply.code(204).send(null);
     },
   });
@@ -346,7 +367,10 @@ export const sessionRoutes: FastifyPluginAsync<{ services: Services }> = async (
     },
     handler: async (request, reply) => {
       const workspaceId = workspaceOf(request);
-      for (const sessionId of new Set(request.body.session_ids)) await deleteSession(services, workspaceId, sessionId);
+      const userId = effectiveUserId(request, config);
+      for (const sessionId of new Set(request.body.session_ids)) {
+        await deleteSession(services, workspaceId, sessionId, userId);
+      }
       return reply.code(204).send(null);
     },
   });

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { idSchema } from '../../../config/index.js';
 import { dropNulls } from '../../../events/index.js';
 import type { Services } from '../../../services.js';
+import { assertSessionUsable, effectiveUserId } from '../../user-scope.js';
 import { agentParams } from '../runs/schemas.js';
 
 const clientMessage = z.object({
@@ -43,6 +44,8 @@ export const wsRoutes: FastifyPluginAsync<{ services: Services }> = async (fasti
     (socket: WebSocket, request: FastifyRequest<{ Params: { agent_id: string } }>) => {
       const workspaceId = request.principal?.workspaceId ?? 'default';
       const { agent_id: agentId } = request.params;
+      // Under user isolation the caller's user replaces any `user_id` a message names.
+      const pinned = effectiveUserId(request, services.config);
       const running = new Set<string>();
       const send = (data: unknown) => {
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(dropNulls(data)));
@@ -56,14 +59,16 @@ export const wsRoutes: FastifyPluginAsync<{ services: Services }> = async (fasti
           if (!(error instanceof z.ZodError)) socket.close(POLICY_VIOLATION, 'invalid JSON');
           return;
         }
-        services.runs
-          .start({
-            workspaceId,
-            agentId,
-            message: parsed.message,
-            sessionId: parsed.session_id,
-            userId: parsed.user_id,
-          })
+        assertSessionUsable(services.store, workspaceId, parsed.session_id, pinned)
+          .then(() =>
+            services.runs.start({
+              workspaceId,
+              agentId,
+              message: parsed.message,
+              sessionId: parsed.session_id,
+              userId: pinned ?? parsed.user_id,
+            }),
+          )
           .then((handle) => {
             running.add(handle.runId);
             handle.channel.subscribe(-1, { onEvent: send, onEnd: () => running.delete(handle.runId) });
