@@ -10,8 +10,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServ
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { registerAuthentication, requireDeclaredAccess } from './http/plugins/access-control.js';
 import { registerBodyLimit } from './http/plugins/body-limit.js';
-import { registerSurfaceErrors } from './http/plugins/error-handler.js';
+import { frameworkErrorHandler, registerSurfaceErrors } from './http/plugins/error-handler.js';
 import { registerFormBodies } from './http/plugins/form-body.js';
+import { registerJsonBody } from './http/plugins/json-body.js';
 import { registerOpenApi } from './http/plugins/openapi.js';
 import { registerRateLimit } from './http/plugins/rate-limit.js';
 import { registerSecurityAudit } from './http/plugins/security-audit.js';
@@ -56,8 +57,9 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
     bodyLimit: config.server.body_limit,
     requestIdHeader: false,
     genReqId: (request) => requestIdFrom(request.headers['x-request-id'], randomUUID),
-    // Agno strips a trailing slash instead of answering 404.
-    routerOptions: { ignoreTrailingSlash: true },
+    // Agno strips a trailing slash instead of answering 404. Ids may be 128 characters (CONTRACT.md §2).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    frameworkErrors: frameworkErrorHandler,
     // `request.ip` (the rate-limit key of unauthenticated callers) reads X-Forwarded-For only behind a trusted proxy.
     trustProxy: trustProxyOption(config.server.trust_proxy),
     // Every route validates and serialises with zod; naming the compilers here (rather than with
@@ -65,6 +67,10 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
     schemaController: { compilersFactory: zodCompilers },
   });
   app.decorate('services', services);
+  // First: routes registered by plugins (the CORS preflight route) take the error handler in place
+  // when they are added, and theirs must answer in the root shape too.
+  registerSurfaceErrors(app, 'root');
+  registerJsonBody(app);
 
   registerSecurityHeaders(app);
   registerBodyLimit(app, { body: config.server.body_limit, upload: config.server.upload_limit });
@@ -72,6 +78,8 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
     origin: config.server.cors_origins.includes('*') ? '*' : config.server.cors_origins,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     exposedHeaders: ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
+    // An OPTIONS without preflight headers is answered like a preflight instead of a text/plain 400.
+    strictPreflight: false,
   });
   // Before authentication: the plugin's own hooks must see upgrade requests first, so a refused
   // upgrade (401/403) still gets its socket closed after the error response.
@@ -84,8 +92,7 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
   await registerFormBodies(app, { bodyLimit: config.server.body_limit, uploadLimit: config.server.upload_limit });
   await registerOpenApi(app, { title: config.name, version: services.version });
 
-  // Root surface (Agno): its error body is also the default for paths that match no surface.
-  registerSurfaceErrors(app, 'root');
+  // Root surface (Agno): its error body, set above, is also the default for paths that match no surface.
   await app.register(async (root) => {
     requireDeclaredAccess(root);
     await root.register(coreRoutes, { services });

@@ -121,10 +121,9 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
   });
   const models = createModelRegistry({ env: options.env ?? {} });
   const runs = new RunManager({ store, config, models, tools: createAgentToolResolver({ config, logger }), logger });
-  if (options.recoverRuns !== false) {
-    await runs.recover();
-    runs.startBackgroundWork();
-  }
+  // Every process that runs agents renews its leases; only servers also judge other processes' runs.
+  if (options.recoverRuns !== false) await runs.recover();
+  runs.startBackgroundWork({ sweep: options.recoverRuns !== false });
   let closed = false;
   return {
     config,

@@ -23,6 +23,8 @@ declare module 'fastify' {
     access?: RouteAccess;
     /** Multipart bodies may reach `server.upload_limit` on this route (other bodies keep `body_limit`). */
     uploads?: boolean;
+    /** Multipart form fields are accepted (within `body_limit`) though no files are expected (Agno's resume form). */
+    forms?: boolean;
     /**
      * Rate-limit class of the route when it is not the method's default (`read` for GET/HEAD, `write`
      * otherwise): `message` for agent and team runs, `workflow_run` for workflow runs (CONTRACT.md §5).

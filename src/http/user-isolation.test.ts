@@ -213,7 +213,7 @@ describe('user isolation (auth.user_isolation: true)', () => {
     await call(alice, 'POST', '/agents/assistant/runs', { message: 'ws check', session_id: 'alice-ws' });
     const refused = next((frame) => frame.event === 'error' || frame.event === 'RunCompleted');
     socket.send(JSON.stringify({ message: 'let me in', session_id: 'alice-ws' }));
-    expect(await refused).toEqual({ event: 'error', error: 'Session not found' });
+    expect(await refused).toEqual({ event: 'error', error: 'Session not found', code: 'AOS_NOT_FOUND' });
 
     const completed = next((frame) => frame.event === 'RunCompleted');
     socket.send(JSON.stringify({ message: 'as carol', session_id: 'bob-ws', user_id: 'carol' }));

@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { type Logger, pino } from 'pino';
+import { redactUrl } from './redact-url.js';
 
 export type { Logger } from 'pino';
 
@@ -17,7 +18,25 @@ export interface LoggerOptions {
   destination?: NodeJS.WritableStream;
 }
 
-/** Creates the logger; credentials in headers are redacted. */
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+function serializeRequest(request: LoggedRequest): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: request.url === undefined ? undefined : redactUrl(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
+/** Creates the logger; credentials in headers and query strings are redacted. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const { level = 'info', pretty = process.stdout.isTTY === true, destination } = options;
   const base = {

@@ -7,6 +7,8 @@
 import type { RunEvent } from '../events/index.js';
 import type { RunEventStore } from '../store/types.js';
 
+const WRITE_ATTEMPTS = 5;
+
 /** Batches events of one run into the events table. */
 export class EventWriter {
   private queue: RunEvent[] = [];
@@ -43,14 +45,23 @@ export class EventWriter {
     const batch = this.queue;
     this.queue = [];
     this.chain = this.chain.then(async () => {
-      try {
-        await this.store.append(
-          this.runId,
-          batch.map((event) => ({ eventIndex: event.event_index, event: event.event, payload: event })),
-        );
-      } catch (error) {
-        this.failure ??= error;
-        this.onError(error);
+      // After one lost batch the log would have a gap; later batches are not written over it.
+      if (this.failure !== undefined) return;
+      const rows = batch.map((event) => ({ eventIndex: event.event_index, event: event.event, payload: event }));
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.store.append(this.runId, rows);
+          return;
+        } catch (error) {
+          // A busy database (another process writing) is worth retrying; a conflict or a missing run is not.
+          const transient = /BUSY|LOCKED/i.test(String((error as { code?: unknown }).code ?? ''));
+          if (!transient || attempt >= WRITE_ATTEMPTS) {
+            this.failure = error;
+            this.onError(error);
+            return;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+        }
       }
     });
   }

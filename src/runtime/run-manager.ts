@@ -93,6 +93,8 @@ export class RunManager {
   private readonly options: RunManagerOptions;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
+  /** Once set, a client disconnect is the server's doing (connections are being closed), not the client's. */
+  private shuttingDown = false;
 
   constructor(options: RunManagerOptions) {
     this.options = options;
@@ -292,16 +294,33 @@ export class RunManager {
     }
     try {
       await writer.flush();
-    } catch {
-      // Logged by the writer; the status below still records how the run ended.
+    } catch (error) {
+      // A replay of this run would have a gap, so it is not reported as completed.
+      final = {
+        status: 'error',
+        patch: { ...final.patch, error: `Run events could not be stored: ${(error as Error)?.message ?? error}` },
+      };
     }
+    try {
+      return await this.finish(workspaceId, runId, final);
+    } finally {
+      // Subscribers must see the end even if recording it failed; the lease sweep fixes the row later.
+      channel.end();
+    }
+  }
+
+  private async finish(
+    workspaceId: string,
+    runId: string,
+    final: { status: RunStatus; patch: Parameters<Store['runs']['update']>[2] },
+  ): Promise<RunRecord> {
+    const { store } = this.options;
     const from: RunStatus[] = (['pending', 'running'] as RunStatus[]).filter((status) =>
       canTransition(status, final.status),
     );
     const record =
       (await store.runs.transition(workspaceId, runId, from, { ...final.patch, status: final.status })) ??
       (await store.runs.get(workspaceId, runId));
-    channel.end();
     // Only a deleted session removes a run while it executes.
     if (!record) throw new NotFoundError('Run not found');
     return record;
@@ -314,7 +333,7 @@ export class RunManager {
   async cancel(workspaceId: string, runId: string, reason: AbortReason = 'cancel'): Promise<boolean> {
     const entry = this.active.get(runId);
     if (entry && entry.workspaceId === workspaceId) {
-      entry.controller.abort(reason);
+      entry.controller.abort(this.shuttingDown && reason === 'disconnect' ? 'shutdown' : reason);
       return true;
     }
     return this.options.store.runs.requestCancel(workspaceId, runId, this.now());
@@ -357,7 +376,11 @@ export class RunManager {
       }
       if (!stopped) subscriber.onEnd();
     };
-    void poll();
+    poll().catch((error: unknown) => {
+      // A store error while following another process's run ends this stream, never the process.
+      this.options.logger.warn({ err: error, run_id: runId }, 'replaying run events failed');
+      if (!stopped) subscriber.onEnd();
+    });
     return () => {
       stopped = true;
     };
@@ -403,8 +426,12 @@ export class RunManager {
     return recovered;
   }
 
-  /** Starts lease renewal, cross-process cancel polling and the stale-run sweep. */
-  startBackgroundWork(): void {
+  /**
+   * Starts lease renewal and cross-process cancel polling for this process's runs, and, with
+   * `sweep`, the sweep that marks other processes' dead runs. Every process that runs agents renews
+   * its leases (else a server would judge its runs dead); only servers sweep.
+   */
+  startBackgroundWork(options: { sweep: boolean } = { sweep: true }): void {
     if (this.timer) return;
     const tick = async () => {
       const { store } = this.options;
@@ -414,7 +441,7 @@ export class RunManager {
           this.active.get(runId)?.controller.abort('cancel');
         }
       }
-      await this.recover();
+      if (options.sweep) await this.recover();
     };
     this.timer = setInterval(() => {
       tick().catch((error: unknown) => this.options.logger.error({ err: error }, 'run lease upkeep failed'));
@@ -427,6 +454,7 @@ export class RunManager {
    * a `RunError` saying the server shut down, so no run is left `running`.
    */
   async shutdown(timeoutMs: number): Promise<void> {
+    this.shuttingDown = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     const pending = [...this.active.values()].map((entry) => entry.done);

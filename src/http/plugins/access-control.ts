@@ -5,12 +5,13 @@
  * a route (or unknown path) with no `public` flag needs credentials.
  * @module
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   type Authenticator,
   formatRequirement,
   hasAnyScopeFor,
   hasScope,
+  isLoopbackHost,
   type Principal,
   parseRequirement,
   type ScopeRequirement,
@@ -67,6 +68,37 @@ export function requireDeclaredAccess(app: FastifyInstance): void {
   });
 }
 
+/** Host name of a `Host` or `Origin` value, without port or brackets. */
+function hostnameOf(value: string): string {
+  const withoutScheme = value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+  const host = withoutScheme.split('/')[0] ?? '';
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+  return host.split(':')[0] ?? '';
+}
+
+/**
+ * Dev mode is open because only this machine can reach it; a web page in the developer's browser
+ * can, though. Refuse requests whose `Host` is not a loopback name (DNS rebinding) or whose
+ * `Origin` is another site (cross-site reads and form posts).
+ */
+function assertLocalCaller(request: FastifyRequest): void {
+  const host = request.headers.host;
+  if (host !== undefined && !isLoopbackHost(hostnameOf(host))) {
+    throw new AgentOsError(
+      'AOS_AUTH_FORBIDDEN',
+      'Dev mode (no credentials) only answers requests addressed to a loopback host',
+    );
+  }
+  const origin = request.headers.origin;
+  // `Origin: null` (sandboxed frames, file: pages) is refused too: any site can produce it.
+  if (origin !== undefined && !isLoopbackHost(hostnameOf(origin))) {
+    throw new AgentOsError(
+      'AOS_AUTH_FORBIDDEN',
+      'Dev mode (no credentials) only answers pages served from this machine',
+    );
+  }
+}
+
 /** Installs the authentication hook on the root instance. */
 export function registerAuthentication(app: FastifyInstance, authenticator: Authenticator): void {
   app.decorateRequest('principal', null);
@@ -86,6 +118,7 @@ export function registerAuthentication(app: FastifyInstance, authenticator: Auth
     // Node joins a repeated header with ", ", which then fails the id pattern: one workspace per request.
     const requested = Array.isArray(header) ? header.join(', ') : header;
     const principal = authenticator.selectWorkspace(await authenticator.authenticate(authorization), requested);
+    if (principal.kind === 'dev') assertLocalCaller(request);
     request.principal = principal;
     if (!access?.scope) return;
     const requirement: ScopeRequirement = parseRequirement(access.scope);

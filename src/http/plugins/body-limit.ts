@@ -1,8 +1,8 @@
 /**
  * Rejects a request whose declared `Content-Length` exceeds the route's body limit before reading it,
  * and before routing decides anything: an unknown path under `/api` answers 413 in `/api`'s shape
- * rather than buffering megabytes first. Fastify still enforces the same limit while parsing, which
- * covers chunked bodies that declare no length.
+ * rather than buffering megabytes first. Fastify still enforces the same limit while parsing JSON and
+ * urlencoded bodies that declare no length (chunked); multipart bodies are counted in `form-body.ts`.
  * @module
  */
 import type { FastifyInstance } from 'fastify';
@@ -12,6 +12,8 @@ import { AgentOsError } from '../../errors/index.js';
 /** Installs the early body-limit check; multipart uploads on routes that take them get `uploadLimit`. */
 export function registerBodyLimit(app: FastifyInstance, limits: { body: number; upload: number }): void {
   app.addHook('onRequest', async (request) => {
+    // A preflight's body is never read.
+    if (request.method === 'OPTIONS') return;
     const declared = request.headers['content-length'];
     if (declared === undefined) return;
     const length = Number(declared);

@@ -7,6 +7,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { type ErrorCode, isAgentOsError } from '../../errors/index.js';
+import { redactUrl } from '../../logging/redact-url.js';
 import {
   type ErrorDescription,
   formatErrorBody,
@@ -14,6 +15,7 @@ import {
   type ValidationIssue,
   validationStatus,
 } from '../surfaces.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 const CONTEXT_LOCATION: Record<string, string> = {
   body: 'body',
@@ -99,7 +101,7 @@ export function registerSurfaceErrors(app: FastifyInstance, surface: Surface): v
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const description = describeError(error, surface, request.id);
     if (description.status >= 500) {
-      request.log.error({ err: error, method: request.method, url: request.url }, 'request failed');
+      request.log.error({ err: error, method: request.method, url: redactUrl(request.url) }, 'request failed');
     } else {
       request.log.info({ code: description.code, status: description.status }, (error as Error)?.message);
     }
@@ -108,4 +110,24 @@ export function registerSurfaceErrors(app: FastifyInstance, surface: Surface): v
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) =>
     send(reply, surface, { status: 404, code: 'AOS_NOT_FOUND', message: 'Not Found', requestId: request.id }),
   );
+}
+
+/** The surface a raw URL belongs to, for errors raised before routing (bad URL encoding, long params). */
+export function surfaceOfUrl(url: string): Surface {
+  if (url === '/api' || url.startsWith('/api/')) return 'api';
+  if (url === '/v1' || url.startsWith('/v1/')) return 'openai';
+  return 'root';
+}
+
+/**
+ * Fastify's `frameworkErrors` hook: errors raised before routing (a malformed percent-encoding, a
+ * path parameter over the length limit) get the surface's error body and the security headers too.
+ * An upgrade request's socket is closed afterwards, since no WebSocket handler will ever own it.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const description = describeError(error, surfaceOfUrl(request.url), request.id);
+  reply.headers(SECURITY_HEADERS);
+  reply.header('x-request-id', request.id);
+  if (request.headers.upgrade) reply.raw.once('finish', () => request.raw.socket?.destroy());
+  send(reply, surfaceOfUrl(request.url), description);
 }

@@ -224,23 +224,33 @@ describe('rate limit timing and keys', () => {
     expect((await get('other-key')).status).toBe(200);
   });
 
-  it('counts WebSocket upgrades in the message class and refuses the upgrade with 429', async () => {
+  it('counts every run started over a WebSocket in the message class', async () => {
     const server = await start({ rate_limits: { message: '1/h' }, agents: AGENTS });
-    const url = `${server.url.replace('http', 'ws')}/ws/agents/offline?token=${KEY}`;
-    const first = new WebSocket(url);
+    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/ws/agents/offline?token=${KEY}`);
     await new Promise((resolve, reject) => {
-      first.once('open', resolve);
-      first.once('error', reject);
+      socket.once('open', resolve);
+      socket.once('error', reject);
     });
-    first.close();
-    const second = new WebSocket(url);
-    second.on('error', () => {});
-    const status = await new Promise<number | undefined>((resolve) => {
-      second.on('unexpected-response', (_request, response) => resolve(response.statusCode));
-      second.on('open', () => resolve(undefined));
-    });
-    second.terminate();
-    expect(status).toBe(429);
+    const frames: Record<string, unknown>[] = [];
+    const next = (predicate: (frame: Record<string, unknown>) => boolean) =>
+      new Promise<Record<string, unknown>>((resolve) => {
+        const onMessage = (data: unknown) => {
+          const frame = JSON.parse(String(data)) as Record<string, unknown>;
+          frames.push(frame);
+          if (predicate(frame)) {
+            socket.off('message', onMessage);
+            resolve(frame);
+          }
+        };
+        socket.on('message', onMessage);
+      });
+    const completed = next((frame) => frame.event === 'RunCompleted');
+    socket.send(JSON.stringify({ message: 'first' }));
+    await completed;
+    const refused = next((frame) => frame.event === 'error');
+    socket.send(JSON.stringify({ message: 'second' }));
+    expect(await refused).toMatchObject({ code: 'AOS_RATE_LIMITED' });
+    socket.close();
   });
 
   it('is off with rate_limits: false, and per class with false', async () => {

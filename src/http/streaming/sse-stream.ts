@@ -39,7 +39,8 @@ export function openSseStream(reply: FastifyReply): SseStream {
   });
   raw.flushHeaders();
   let ended = false;
-  let disconnected = false;
+  // The client may already be gone (it left while the run was being created): 'close' has fired.
+  let disconnected = raw.destroyed || raw.socket?.destroyed === true;
   const listeners: (() => void)[] = [];
   const heartbeat = setInterval(() => {
     if (!ended && !disconnected) raw.write(SSE_HEARTBEAT);

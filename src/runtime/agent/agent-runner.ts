@@ -112,6 +112,9 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunResult> {
     stopWhen: stepCountIs(input.maxSteps),
     abortSignal: input.abortSignal,
     maxRetries: 1,
+    // Errors arrive as `error` parts below; the SDK's default handler would print the whole request
+    // (prompt and history included) to stderr, outside the logger and its redaction.
+    onError: () => {},
   });
 
   try {

@@ -6,7 +6,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { NotFoundError } from '../../../errors/index.js';
+import { isAgentOsError, NotFoundError } from '../../../errors/index.js';
 import type { RunManager } from '../../../runtime/run-manager.js';
 import type { Services } from '../../../services.js';
 import type { RunRecord } from '../../../store/types.js';
@@ -60,11 +60,18 @@ async function streamReplay(
   afterIndex: number,
 ) {
   const sse = openSseStream(reply);
-  const unsubscribe = await runs.replay(workspaceOf(request), runId, afterIndex, {
-    onEvent: (event) => sse.sendEvent(event),
-    onEnd: () => sse.end(),
-  });
-  sse.onDisconnect(unsubscribe);
+  try {
+    const unsubscribe = await runs.replay(workspaceOf(request), runId, afterIndex, {
+      onEvent: (event) => sse.sendEvent(event),
+      onEnd: () => sse.end(),
+    });
+    sse.onDisconnect(unsubscribe);
+  } catch (error) {
+    // The 200 and its headers are already sent: the failure travels as one `error` frame, then the end.
+    request.log.warn({ err: error, run_id: runId }, 'resume failed');
+    sse.sendControl('error', { detail: isAgentOsError(error) && error.status < 500 ? error.message : 'Resume failed' });
+    sse.end();
+  }
 }
 
 /** Route table of agent runs. */
@@ -111,7 +118,11 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
       sse.onDisconnect(() => {
         unsubscribe();
         // A plain stream is the run's only consumer: when it goes, the run is cancelled (Agno).
-        if (!body.background) void runs.cancel(workspaceOf(request), handle.runId, 'disconnect');
+        if (!body.background) {
+          runs.cancel(workspaceOf(request), handle.runId, 'disconnect').catch((error: unknown) => {
+            request.log.warn({ err: error, run_id: handle.runId }, 'cancelling a disconnected run failed');
+          });
+        }
       });
       return reply;
     },
@@ -185,7 +196,7 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
   });
 
   app.post('/agents/:agent_id/runs/:run_id/resume', {
-    config: { access: { scope: 'agents:run', scopeParam: 'agent_id' } },
+    config: { access: { scope: 'agents:run', scopeParam: 'agent_id' }, forms: true },
     schema: {
       summary: 'Re-attach to a run stream',
       description:

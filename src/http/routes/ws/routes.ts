@@ -9,8 +9,10 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { idSchema } from '../../../config/index.js';
+import { AgentOsError, isAgentOsError } from '../../../errors/index.js';
 import { dropNulls } from '../../../events/index.js';
 import type { Services } from '../../../services.js';
+import { rateLimitSubject } from '../../plugins/rate-limit.js';
 import { assertSessionUsable, effectiveUserId } from '../../user-scope.js';
 import { agentParams } from '../runs/schemas.js';
 
@@ -26,27 +28,31 @@ const POLICY_VIOLATION = 1008;
 /** Route table of the agent WebSocket. */
 export const wsRoutes: FastifyPluginAsync<{ services: Services }> = async (fastify, { services }) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
-  app.get(
-    '/ws/agents/:agent_id',
-    {
-      websocket: true,
-      // Browsers cannot set headers on a WebSocket, so the token may come as `?token=`.
-      config: { access: { scope: 'agents:run', scopeParam: 'agent_id', tokenQuery: true }, rateLimitClass: 'message' },
-      schema: {
-        summary: 'Stream agent runs over a WebSocket',
-        description: 'Send `{"message": "...", "session_id": "..."}`; receive every run event as a JSON frame.',
-        tags: ['Agents'],
-        operationId: 'agentWebSocket',
-        params: agentParams,
-        querystring: z.object({ token: z.string().optional() }),
-      },
+  app.route({
+    method: 'GET',
+    url: '/ws/agents/:agent_id',
+    // Browsers cannot set headers on a WebSocket, so the token may come as `?token=`.
+    // The upgrade counts as a read; each run a message starts counts in the `message` class below.
+    config: { access: { scope: 'agents:run', scopeParam: 'agent_id', tokenQuery: true } },
+    schema: {
+      summary: 'Stream agent runs over a WebSocket',
+      description: 'Send `{"message": "...", "session_id": "..."}`; receive every run event as a JSON frame.',
+      tags: ['Agents'],
+      operationId: 'agentWebSocket',
+      params: agentParams,
+      querystring: z.object({ token: z.string().optional() }),
     },
-    (socket: WebSocket, request: FastifyRequest<{ Params: { agent_id: string } }>) => {
+    // A plain GET (no upgrade) gets a clear 400 in the root error shape rather than an empty 404.
+    handler: async () => {
+      throw new AgentOsError('AOS_BAD_REQUEST', 'This endpoint speaks WebSocket: send an Upgrade request');
+    },
+    wsHandler: (socket: WebSocket, request: FastifyRequest<{ Params: { agent_id: string } }>) => {
       const workspaceId = request.principal?.workspaceId ?? 'default';
       const { agent_id: agentId } = request.params;
       // Under user isolation the caller's user replaces any `user_id` a message names.
       const pinned = effectiveUserId(request, services.config);
       const running = new Set<string>();
+      let starting = false;
       const send = (data: unknown) => {
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(dropNulls(data)));
       };
@@ -59,7 +65,15 @@ export const wsRoutes: FastifyPluginAsync<{ services: Services }> = async (fasti
           if (!(error instanceof z.ZodError)) socket.close(POLICY_VIOLATION, 'invalid JSON');
           return;
         }
-        assertSessionUsable(services.store, workspaceId, parsed.session_id, pinned)
+        // One run at a time per socket, each counted against the `message` rate limit like an HTTP run:
+        // an open socket must not become a way around either.
+        if (starting || running.size > 0) {
+          send({ event: 'error', error: 'A run is already in progress on this socket' });
+          return;
+        }
+        starting = true;
+        consumeMessageLimit(services, request)
+          .then(() => assertSessionUsable(services.store, workspaceId, parsed.session_id, pinned))
           .then(() =>
             services.runs.start({
               workspaceId,
@@ -71,15 +85,53 @@ export const wsRoutes: FastifyPluginAsync<{ services: Services }> = async (fasti
           )
           .then((handle) => {
             running.add(handle.runId);
+            // The socket may have closed while the run was starting.
+            if (socket.readyState !== socket.OPEN) cancel(handle.runId);
             handle.channel.subscribe(-1, { onEvent: send, onEnd: () => running.delete(handle.runId) });
           })
           .catch((error: unknown) =>
-            send({ event: 'error', error: error instanceof Error ? error.message : String(error) }),
-          );
+            send({
+              event: 'error',
+              error: error instanceof Error ? error.message : String(error),
+              ...(isAgentOsError(error) ? { code: error.code } : {}),
+            }),
+          )
+          .finally(() => {
+            starting = false;
+          });
       });
+      const cancel = (runId: string) => {
+        services.runs.cancel(workspaceId, runId, 'disconnect').catch((error: unknown) => {
+          request.log.warn({ err: error, run_id: runId }, 'cancelling a run after its socket closed failed');
+        });
+      };
       socket.on('close', () => {
-        for (const runId of running) void services.runs.cancel(workspaceId, runId, 'disconnect');
+        for (const runId of running) cancel(runId);
       });
     },
-  );
+  });
 };
+
+/** Counts one run against the caller's `message` bucket; throws 429/503 like the HTTP limiter. */
+async function consumeMessageLimit(services: Services, request: FastifyRequest): Promise<void> {
+  const rules = services.config.rate_limits;
+  if (rules === false || rules.message === false) return;
+  const rule = rules.message;
+  let decision: Awaited<ReturnType<Services['store']['rateLimits']['consume']>>;
+  try {
+    decision = await services.store.rateLimits.consume(
+      `message:${rateLimitSubject(request)}`,
+      { limit: rule.limit, windowMs: rule.window_ms },
+      Date.now(),
+    );
+  } catch (error) {
+    throw new AgentOsError('AOS_RATE_LIMITER_UNAVAILABLE', 'The rate limiter is unavailable; run refused', {
+      cause: error,
+    });
+  }
+  if (!decision.allowed) {
+    throw new AgentOsError('AOS_RATE_LIMITED', 'Too many requests', {
+      details: { retryAfter: Math.max(1, Math.ceil(decision.retryAfterMs / 1000)) },
+    });
+  }
+}
