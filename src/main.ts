@@ -96,17 +96,23 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const close = () => {
     closing ??= (async () => {
       const timeout = config.server.shutdown_timeout_ms;
+      // Runs get most of the budget; the rest lets their streams flush the final event and close.
+      const runBudget = Math.max(timeout - 1000, Math.floor(timeout / 2));
+      // Runs still going when their budget passes end as `error` ("the server shut down"), which
+      // also ends their streams so those connections can close normally.
+      const draining = services.runs.shutdown(runBudget);
+      const closed = app.close().then(() => true);
       let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), timeout);
+      const deadline = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeout);
         timer.unref();
       });
-      const outcome = await Promise.race([app.close().then(() => 'closed' as const), deadline]);
-      clearTimeout(timer);
-      if (outcome === 'timeout') {
+      await draining;
+      if (!(await Promise.race([closed, deadline]))) {
         logger.warn({ timeout_ms: timeout }, 'shutdown timeout reached, closing remaining connections');
         app.server.closeAllConnections();
       }
+      clearTimeout(timer);
       await services.close();
     })();
     return closing;

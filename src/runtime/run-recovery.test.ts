@@ -59,6 +59,36 @@ describe('runs survive restarts and crashes', () => {
     await second.close();
   });
 
+  it('shuts down within the timeout, ending in-flight runs as error with a RunError', async () => {
+    fake.script({ text: 'never done', hang: true });
+    const server = await startServer({
+      cwd: dir,
+      port: 0,
+      dbUrl: `sqlite:${join(dir, 'shutdown.db')}`,
+      env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'k' },
+      logger: memoryLogger().logger,
+      config: { agents: [{ id: 'echo', model: 'openai:gpt-4o-mini' }], server: { shutdown_timeout_ms: 500 } },
+    });
+    const response = await fetch(`${server.url}/agents/echo/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'hold on', stream: true }),
+    });
+    const reader = new SseReader(response);
+    const head = await reader.until((frame) => frame.event === 'RunContent');
+    const runId = head[0]?.data.run_id;
+    const started = Date.now();
+    const closing = server.close();
+    const rest = await reader.all();
+    await closing;
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect(rest.at(-1)?.event).toBe('RunError');
+    const reopened = await start('shutdown.db');
+    const run = await json(await fetch(`${reopened.url}/agents/echo/runs/${runId}`));
+    expect(run).toMatchObject({ status: 'error', error: expect.stringMatching(/shut down/) });
+    await reopened.close();
+  });
+
   it('leaves nothing running after kill -9: the next start marks the run as error', async () => {
     fake.script({ text: 'interrupted', hang: true });
     const db = `sqlite:${join(dir, 'crash.db')}`;
