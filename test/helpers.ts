@@ -48,9 +48,12 @@ export interface TestApp {
 }
 
 /** Builds the real app for `inject()` tests. */
-export async function buildTestApp(input: AgentOsConfigInput = {}, env: Record<string, string> = {}): Promise<TestApp> {
+export async function buildTestApp(
+  input: AgentOsConfigInput = {},
+  env: Record<string, string> = {},
+  logger: Logger = memoryLogger().logger,
+): Promise<TestApp> {
   const config = parseConfig(testConfig(input), { source: 'test', env });
-  const { logger } = memoryLogger();
   const services = await createServices({ config, configSource: 'test', logger, env });
   const app = await buildApp({ services });
   return {

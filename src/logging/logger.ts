@@ -45,6 +45,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'],
       censor: '[redacted]',
     },
+    // Replaces Fastify's request serializer (same fields) so a `?token=` never reaches a log line.
+    serializers: { req: serializeRequest },
   };
   if (pretty && !destination) {
     // Pretty output is for a person at a terminal, so it is formatted in-process (no worker thread),

@@ -211,7 +211,7 @@ export class RunManager {
     controller: AbortController;
   }): Promise<RunRecord> {
     const { request, agent, runId, sessionId, newSession, channel, writer, controller } = context;
-    const { store, config, logger } = this.options;
+    const { config, logger } = this.options;
     const workspaceId = request.workspaceId;
     const modelId = agent.model ?? config.models.default;
     const provider = modelId.split(':')[0];
