@@ -1,13 +1,23 @@
-// Bundles the CLI (and so the server) into one ESM file, dist/agentos.mjs. Node 20 has no compile
+// Bundles the CLI (and so the server) into dist/agentos.mjs plus lazily loaded chunks. Node 20 has no compile
 // cache, and resolving and reading a few hundred module files costs about half of the cold start;
 // one file halves that (bench/startup). Packages that locate files next to themselves at run time
 // (native addons, pino-pretty, tsx's loader) stay external
 // and load from node_modules as usual.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+// Chunks are content-hashed; drop the previous build's so they do not pile up.
+rmSync('dist/chunks', { recursive: true, force: true });
 
 await build({
   entryPoints: ['dist/cli/index.js'],
-  outfile: 'dist/agentos.mjs',
+  outdir: 'dist',
+  entryNames: 'agentos',
+  outExtension: { '.js': '.mjs' },
+  // Code behind dynamic imports (the agent loop and the AI SDK, provider packages, the local model,
+  // YAML, JWT) becomes chunks that are parsed only when first used, not at every start.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -18,7 +28,21 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
-  external: ['better-sqlite3', 'sqlite-vec', 'pino-pretty', 'tsx'],
+  external: [
+    'better-sqlite3',
+    'sqlite-vec',
+    'pino-pretty',
+    'tsx',
+    // Fastify's default schema compilers: agentos validates and serialises with zod instead, so these
+    // are never executed; left external they are not even parsed at start-up. Any code path that does
+    // reach them still loads them from node_modules.
+    'ajv',
+    'ajv-formats',
+    'fast-json-stringify',
+    'fast-uri',
+    '@fastify/ajv-compiler',
+    '@fastify/fast-json-stringify-compiler',
+  ],
   // Bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __agentosRequire } from 'node:module';\nconst require = __agentosRequire(import.meta.url);",
