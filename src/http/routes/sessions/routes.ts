@@ -10,7 +10,15 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AgentOsError, NotFoundError } from '../../../errors/index.js';
 import type { Services } from '../../../services.js';
-import type { ComponentType, Page, RunRecord, SessionFilter, SessionRecord, Store } from '../../../store/types.js';
+import type {
+  ComponentType,
+  Page,
+  RunRecord,
+  SessionFilter,
+  SessionRecord,
+  SessionUpdate,
+  Store,
+} from '../../../store/types.js';
 import { assertOwnedBy, effectiveUserId, isOwnedBy } from '../../user-scope.js';
 import { pageMeta, pageMetaOf } from '../pagination.js';
 import { toRunView } from '../runs/run-view.js';
@@ -168,6 +176,14 @@ export const sessionRoutes: FastifyPluginAsync<{ services: Services }> = async (
     workflow: new Set(config.workflows.map((workflow) => workflow.id)),
   };
 
+  /** Rename and PATCH: a pinned caller may only change its own session; anyone else's is missing. */
+  async function updateSession(request: FastifyRequest, sessionId: string, patch: SessionUpdate) {
+    if (effectiveUserId(request, config) !== undefined) await findSession(services, request, sessionId);
+    const session = await store.sessions.update(workspaceOf(request), sessionId, patch);
+    if (!session) throw sessionNotFound();
+    return detailOf(services, session);
+  }
+
   app.get('/sessions', {
     config: { access: { scope: 'sessions:read' } },
     schema: {
@@ -299,16 +315,8 @@ export const sessionRoutes: FastifyPluginAsync<{ services: Services }> = async (
       body: renameSessionBody,
       response: { 200: sessionDetail },
     },
-    handler: async (request) => {
-      // A pinned caller may only change its own session; anyone else's is missing.
-      if (effectiveUserId(request, config) !== undefined)
-        await findSession(services, request, request.params.session_id);
-      const session = await store.sessions.update(workspaceOf(request), request.params.session_id, {
-        sessionName: request.body.session_name,
-      });
-      if (!session) throw sessionNotFound();
-      return detailOf(services, session);
-    },
+    handler: async (request) =>
+      updateSession(request, request.params.session_id, { sessionName: request.body.session_name }),
   });
 
   app.patch('/sessions/:session_id', {
@@ -324,15 +332,11 @@ export const sessionRoutes: FastifyPluginAsync<{ services: Services }> = async (
     },
     handler: async (request) => {
       const { session_name, session_state, metadata } = request.body;
-      if (effectiveUserId(request, config) !== undefined)
-        await findSession(services, request, request.params.session_id);
-      const session = await store.sessions.update(workspaceOf(request), request.params.session_id, {
+      return updateSession(request, request.params.session_id, {
         ...(session_name === undefined ? {} : { sessionName: session_name }),
         ...(session_state === undefined ? {} : { sessionState: session_state }),
         ...(metadata === undefined ? {} : { metadata }),
       });
-      if (!session) throw sessionNotFound();
-      return detailOf(services, session);
     },
   });
 
