@@ -21,6 +21,7 @@ import { apiHealthRoutes } from './http/routes/api/health.js';
 import { securityRoutes } from './http/routes/api/security.js';
 import { catalogRoutes } from './http/routes/catalog/routes.js';
 import { coreRoutes } from './http/routes/core/routes.js';
+import { openAiRoutes } from './http/routes/openai/routes.js';
 import { runRoutes } from './http/routes/runs/routes.js';
 import { sessionRoutes } from './http/routes/sessions/routes.js';
 import { wsRoutes } from './http/routes/ws/routes.js';
@@ -116,6 +117,7 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
     async (openai) => {
       registerSurfaceErrors(openai, 'openai');
       requireDeclaredAccess(openai);
+      await openai.register(openAiRoutes, { services });
     },
     { prefix: '/v1' },
   );

@@ -183,7 +183,11 @@ describe('declared access, checked by requests without credentials (api_key mode
       } else {
         scoped += 1;
         expect(response.statusCode, where).toBe(401);
-        if (method !== 'HEAD') expect(response.json(), where).toMatchObject({ code: 'AOS_AUTH_REQUIRED' });
+        if (method !== 'HEAD') {
+          // `/v1` nests its code in OpenAI's `{error:{message,type,code}}` (CONTRACT.md §3).
+          const body = response.json();
+          expect(url.startsWith('/v1/') ? body.error : body, where).toMatchObject({ code: 'AOS_AUTH_REQUIRED' });
+        }
       }
     }
     expect(scoped).toBeGreaterThan(5);

@@ -36,6 +36,16 @@ export interface StartRunRequest {
   /** An existing or new session id; a new id is generated when absent. */
   sessionId?: string | undefined;
   userId?: string | null | undefined;
+  /**
+   * The conversation before `message`, used instead of the session's stored history (the OpenAI
+   * surface: clients send the whole conversation with every request).
+   */
+  history?: readonly ModelMessage[] | undefined;
+  /** Appended to the agent's system prompt for this run only (an OpenAI request's system messages). */
+  extraInstructions?: string | undefined;
+  /** Sampling overrides for this run's model calls. */
+  temperature?: number | undefined;
+  maxOutputTokens?: number | undefined;
 }
 
 /** A started run: its ids, its live channel and a promise of its final record. */
@@ -220,7 +230,11 @@ export class RunManager {
       channel.emit({ event: 'RunStarted', model: modelId, model_provider: provider });
       const [model, history] = await Promise.all([
         this.options.models.languageModel(modelId),
-        newSession ? Promise.resolve([]) : this.history(workspaceId, sessionId, agent),
+        request.history
+          ? Promise.resolve([...request.history])
+          : newSession
+            ? Promise.resolve([])
+            : this.history(workspaceId, sessionId, agent),
       ]);
       const { runAgent } = await import('./agent/agent-runner.js');
       const result = await runAgent({
@@ -235,6 +249,9 @@ export class RunManager {
         history,
         message: request.message,
         maxSteps: agent.max_steps,
+        extraInstructions: request.extraInstructions,
+        temperature: request.temperature,
+        maxOutputTokens: request.maxOutputTokens,
         abortSignal: controller.signal,
         emit: (event) => channel.emit(event),
       });

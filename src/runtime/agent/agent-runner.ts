@@ -24,6 +24,10 @@ export interface AgentRunInput {
   history: readonly ModelMessage[];
   message: string;
   maxSteps: number;
+  /** Appended to the system prompt for this run only. */
+  extraInstructions?: string | undefined;
+  temperature?: number | undefined;
+  maxOutputTokens?: number | undefined;
   abortSignal: AbortSignal;
   emit(event: RunEventInput): void;
   now?: () => number;
@@ -74,7 +78,9 @@ function errorMessage(error: unknown): string {
 
 function systemPrompt(input: AgentRunInput): string | undefined {
   const instructions = Array.isArray(input.instructions) ? input.instructions.join('\n') : input.instructions;
-  const parts = [`You are ${input.agentName}.`, instructions].filter((part) => part !== undefined && part !== '');
+  const parts = [`You are ${input.agentName}.`, instructions, input.extraInstructions].filter(
+    (part) => part !== undefined && part !== '',
+  );
   return parts.join('\n');
 }
 
@@ -112,6 +118,8 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunResult> {
     stopWhen: stepCountIs(input.maxSteps),
     abortSignal: input.abortSignal,
     maxRetries: 1,
+    ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
+    ...(input.maxOutputTokens === undefined ? {} : { maxOutputTokens: input.maxOutputTokens }),
     // Errors arrive as `error` parts below; the SDK's default handler would print the whole request
     // (prompt and history included) to stderr, outside the logger and its redaction.
     onError: () => {},
