@@ -6,10 +6,7 @@
  */
 import type { AgentConfig, AgentOsConfig } from '../../config/index.js';
 import type { Logger } from '../../logging/logger.js';
-import { createCalculatorTool } from './builtin/calculator.js';
-import { createCurrentTimeTool } from './builtin/current-time.js';
-import { createHttpRequestTool } from './builtin/http-request.js';
-import { createWebhookTool } from './builtin/webhook-tool.js';
+import { createBuiltinTool, createWebhookTool } from './builtin/index.js';
 import type { ToolDefinition } from './types.js';
 
 /** Options of {@link createAgentToolResolver}. */
@@ -24,15 +21,12 @@ export function createAgentToolResolver({
   logger,
 }: AgentToolResolverOptions): (agent: AgentConfig) => ToolDefinition[] {
   const http = config.builtin_tools.http_request;
-  const builtins: Record<string, () => ToolDefinition> = {
-    calculator: () => createCalculatorTool(),
-    current_time: () => createCurrentTimeTool(),
-    http_request: () =>
-      createHttpRequestTool({
-        allowedHosts: http.allowed_hosts,
-        timeoutMs: http.timeout_ms,
-        maxResponseBytes: http.max_response_bytes,
-      }),
+  const builtinOptions = {
+    http_request: {
+      allowedHosts: http.allowed_hosts,
+      timeoutMs: http.timeout_ms,
+      maxResponseBytes: http.max_response_bytes,
+    },
   };
   const declared = new Map(config.tools.map((tool) => [tool.name, tool]));
   const byAgent = new Map<string, ToolDefinition[]>();
@@ -48,10 +42,10 @@ export function createAgentToolResolver({
         withheld.push(`${entry.name} (needs human-in-the-loop support)`);
       } else if (declaration?.webhook) {
         tools.push(createWebhookTool({ ...declaration, webhook: declaration.webhook }));
-      } else if (builtins[entry.name] !== undefined) {
-        tools.push((builtins[entry.name] as () => ToolDefinition)());
       } else {
-        withheld.push(`${entry.name} (arrives with the memory and knowledge work)`);
+        const builtin = createBuiltinTool(entry.name, builtinOptions);
+        if (builtin) tools.push(builtin);
+        else withheld.push(`${entry.name} (arrives with the memory and knowledge work)`);
       }
     }
     if (withheld.length > 0) logger.warn({ agent: agent.id, withheld }, 'agent tools not offered to the model yet');

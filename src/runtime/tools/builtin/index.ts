@@ -46,7 +46,8 @@ export function isImplementedBuiltinTool(name: string): name is ImplementedBuilt
 }
 
 /**
- * Builds the built-in tool `name` with its options, or returns `undefined` for a name not implemented here.
+ * Builds the built-in tool `name` with its options; `undefined` for names this room does not build
+ * (`knowledge_search` and `memory_search` belong to the memory and knowledge room).
  * @example createBuiltinTool('http_request', { http_request: { allowedHosts: ['127.0.0.1:8080'] } })
  */
 export function createBuiltinTool(name: string, options: BuiltinToolOptions = {}): ToolDefinition | undefined {
