@@ -173,7 +173,10 @@ describe('catalog', () => {
     });
     expect((await test.app.inject({ url: '/agents/a1' })).json()).toMatchObject({ tools: ['calculator'] });
     expect((await test.app.inject({ url: '/teams/t1' })).json()).toMatchObject({
-      members: ['a1', 'a2'],
+      members: [
+        { id: 'a1', name: 'One' },
+        { id: 'a2', name: 'a2' },
+      ],
       mode: 'coordinate',
     });
     expect((await test.app.inject({ url: '/workflows' })).json().workflows).toHaveLength(1);

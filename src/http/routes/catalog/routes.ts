@@ -29,7 +29,8 @@ const teamView = z.object({
   description: z.string().optional(),
   mode: z.string(),
   model: z.string(),
-  members: z.array(z.string()),
+  /** Seed 001 lists members as `{id, name}`; a member is an agent or another team. */
+  members: z.array(z.object({ id: z.string(), name: z.string() })),
 });
 
 const workflowView = z.object({
@@ -99,6 +100,7 @@ function registerResource(app: ZodApp, spec: ResourceSpec): void {
 export const catalogRoutes: FastifyPluginAsync<{ services: Services }> = async (fastify, { services }) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const { config } = services;
+  const names = new Map([...config.agents, ...config.teams].map((item) => [item.id, item.name ?? item.id]));
   const description = (item: { description?: string | undefined }) =>
     item.description === undefined ? {} : { description: item.description };
 
@@ -128,7 +130,7 @@ export const catalogRoutes: FastifyPluginAsync<{ services: Services }> = async (
       ...description(team),
       mode: team.mode,
       model: team.model ?? config.models.default,
-      members: team.members,
+      members: team.members.map((member) => ({ id: member, name: names.get(member) ?? member })),
     })) satisfies z.output<typeof teamView>[],
   });
   registerResource(app, {
