@@ -99,6 +99,11 @@ function assertLocalCaller(request: FastifyRequest): void {
   }
 }
 
+/** The workspace a request acts in: the principal's, as the authentication hook settled it. */
+export function workspaceOf(request: FastifyRequest): string {
+  return request.principal?.workspaceId ?? 'default';
+}
+
 /** Installs the authentication hook on the root instance. */
 export function registerAuthentication(app: FastifyInstance, authenticator: Authenticator): void {
   app.decorateRequest('principal', null);

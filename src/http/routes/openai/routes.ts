@@ -8,7 +8,7 @@
  * server).
  * @module
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { hasScope } from '../../../auth/index.js';
@@ -17,6 +17,7 @@ import { AgentOsError, NotFoundError } from '../../../errors/index.js';
 import type { RunEvent } from '../../../events/index.js';
 import type { Services } from '../../../services.js';
 import type { RunRecord } from '../../../store/types.js';
+import { workspaceOf } from '../../plugins/access-control.js';
 import { openSseStream } from '../../streaming/sse-stream.js';
 import { formatErrorBody } from '../../surfaces.js';
 import { assertSessionUsable, effectiveUserId } from '../../user-scope.js';
@@ -34,10 +35,6 @@ const AGENT_PREFIX = 'agent:';
 const openAiError = z.object({
   error: z.object({ message: z.string(), type: z.string(), code: z.string(), param: z.string().nullable() }),
 });
-
-function workspaceOf(request: FastifyRequest): string {
-  return request.principal?.workspaceId ?? 'default';
-}
 
 /**
  * The agent a request's `model` names: an exact agent id wins, then `agent:<id>`. Teams, workflows and

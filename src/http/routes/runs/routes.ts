@@ -10,6 +10,7 @@ import { isAgentOsError, NotFoundError } from '../../../errors/index.js';
 import type { RunManager } from '../../../runtime/run-manager.js';
 import type { Services } from '../../../services.js';
 import type { RunRecord } from '../../../store/types.js';
+import { workspaceOf } from '../../plugins/access-control.js';
 import { openSseStream } from '../../streaming/sse-stream.js';
 import { assertOwnedBy, assertSessionUsable, effectiveUserId } from '../../user-scope.js';
 import { pageMeta, pageMetaOf } from '../pagination.js';
@@ -24,10 +25,6 @@ import {
   runsListQuery,
   runView,
 } from './schemas.js';
-
-function workspaceOf(request: FastifyRequest): string {
-  return request.principal?.workspaceId ?? 'default';
-}
 
 function runNotFound(): NotFoundError {
   return new NotFoundError('Run not found');

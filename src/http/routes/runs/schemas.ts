@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idSchema } from '../../../config/index.js';
+import { pageQuery } from '../pagination.js';
 
 /** Form fields arrive as strings; `"true"`/`"false"` (and real booleans from JSON) become booleans. */
 const formBoolean = z.preprocess((value) => {
@@ -25,11 +26,12 @@ export const runParams = z.object({ agent_id: idSchema, run_id: idSchema });
 
 export const runQuery = z.object({ session_id: idSchema.optional() });
 
-export const runsListQuery = z.object({
+/** Run statuses as they appear on the wire (CONTRACT.md §5). */
+const runStatus = z.enum(['pending', 'running', 'completed', 'paused', 'cancelled', 'error']);
+
+export const runsListQuery = pageQuery.extend({
   session_id: idSchema.optional(),
-  status: z.enum(['pending', 'running', 'completed', 'paused', 'cancelled', 'error']).optional(),
-  page: z.coerce.number().int().min(1).default(1),
-  limit: z.coerce.number().int().min(1).max(1000).default(20),
+  status: runStatus.optional(),
 });
 
 /** Body of `POST …/resume`. */
@@ -73,7 +75,7 @@ export const runView = z.object({
   user_id: z.string().optional(),
   agent_id: z.string(),
   agent_name: z.string().optional(),
-  status: z.enum(['pending', 'running', 'completed', 'paused', 'cancelled', 'error']),
+  status: runStatus,
   content: z.string().optional(),
   content_type: z.literal('str'),
   input: z.object({ message: z.string().optional() }).loose(),

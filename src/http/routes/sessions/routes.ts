@@ -19,6 +19,7 @@ import type {
   SessionUpdate,
   Store,
 } from '../../../store/types.js';
+import { workspaceOf } from '../../plugins/access-control.js';
 import { assertOwnedBy, effectiveUserId, isOwnedBy } from '../../user-scope.js';
 import { pageMeta, pageMetaOf } from '../pagination.js';
 import { toRunView } from '../runs/run-view.js';
@@ -44,10 +45,6 @@ const CHAT_HISTORY_RUNS = 100;
 const CANCEL_SETTLE_MS = 2000;
 
 const COMPONENT_KEY = { agent: 'agent_id', team: 'team_id', workflow: 'workflow_id' } as const;
-
-function workspaceOf(request: FastifyRequest): string {
-  return request.principal?.workspaceId ?? 'default';
-}
 
 function toSessionView(session: SessionRecord): z.infer<typeof sessionView> {
   return {

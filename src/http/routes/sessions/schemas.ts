@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idSchema } from '../../../config/index.js';
+import { pageQuery } from '../pagination.js';
 import { displayMessage } from '../runs/schemas.js';
 
 const sessionType = z.enum(['agent', 'team', 'workflow']);
@@ -17,8 +18,7 @@ export const sessionsListQuery = z
     component_id: idSchema.optional(),
     agent_id: idSchema.optional(),
     user_id: userId.optional(),
-    page: z.coerce.number().int().min(1).default(1),
-    limit: z.coerce.number().int().min(1).max(1000).default(20),
+    ...pageQuery.shape,
     sort_order: z.enum(['asc', 'desc']).default('desc').describe('By `updated_at`; `desc` (default) is newest first'),
   })
   .refine(
@@ -31,10 +31,7 @@ export const sessionsListQuery = z
 /** Optional `user_id` of Agno's session reads: a session of another user is reported as missing. */
 export const sessionQuery = z.object({ user_id: userId.optional() });
 
-export const sessionRunsQuery = sessionQuery.extend({
-  page: z.coerce.number().int().min(1).default(1),
-  limit: z.coerce.number().int().min(1).max(1000).default(20),
-});
+export const sessionRunsQuery = sessionQuery.extend(pageQuery.shape);
 
 /** Body of `POST /sessions`: exactly one of `agent_id`, `team_id`, `workflow_id`. */
 export const createSessionBody = z

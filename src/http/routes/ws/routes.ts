@@ -12,6 +12,7 @@ import { idSchema } from '../../../config/index.js';
 import { AgentOsError, isAgentOsError } from '../../../errors/index.js';
 import { dropNulls } from '../../../events/index.js';
 import type { Services } from '../../../services.js';
+import { workspaceOf } from '../../plugins/access-control.js';
 import { rateLimitSubject } from '../../plugins/rate-limit.js';
 import { assertSessionUsable, effectiveUserId } from '../../user-scope.js';
 import { agentParams } from '../runs/schemas.js';
@@ -47,7 +48,7 @@ export const wsRoutes: FastifyPluginAsync<{ services: Services }> = async (fasti
       throw new AgentOsError('AOS_BAD_REQUEST', 'This endpoint speaks WebSocket: send an Upgrade request');
     },
     wsHandler: (socket: WebSocket, request: FastifyRequest<{ Params: { agent_id: string } }>) => {
-      const workspaceId = request.principal?.workspaceId ?? 'default';
+      const workspaceId = workspaceOf(request);
       const { agent_id: agentId } = request.params;
       // Under user isolation the caller's user replaces any `user_id` a message names.
       const pinned = effectiveUserId(request, services.config);
