@@ -9,6 +9,5 @@ export {
   type RunEventInput,
   type RunEventName,
   type RunMetrics,
-  TERMINAL_EVENTS,
   type ToolExecution,
 } from './types.js';

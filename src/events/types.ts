@@ -26,9 +26,6 @@ export const RUN_EVENT_NAMES = [
 /** A run event name. */
 export type RunEventName = (typeof RUN_EVENT_NAMES)[number];
 
-/** Events after which a run produces nothing more (a cancel ends with RunCancelled then RunCompleted). */
-export const TERMINAL_EVENTS: ReadonlySet<string> = new Set(['RunCompleted', 'RunError', 'RunPaused']);
-
 /** A tool call as events and run records show it (Agno `ToolExecution`, the fields agentos fills). */
 export interface ToolExecution {
   tool_call_id: string;

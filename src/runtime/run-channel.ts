@@ -31,12 +31,7 @@ export class RunChannel {
     private readonly base: RunChannelBase,
     private nextIndex = 0,
     private readonly now: () => Date = () => new Date(),
-  ) {
-    this.firstIndex = nextIndex;
-  }
-
-  /** The index of the first event this channel holds (a continued run starts past its earlier events). */
-  readonly firstIndex: number;
+  ) {}
 
   /** True once the run's stream has ended. */
   get isEnded(): boolean {

@@ -381,14 +381,8 @@ export class RunManager {
       while (!stopped) {
         const current = await store.runs.get(workspaceId, runId);
         await deliver();
-        if (
-          !current ||
-          current.status === 'completed' ||
-          current.status === 'cancelled' ||
-          current.status === 'error' ||
-          current.status === 'paused'
-        )
-          break;
+        // Following stops once the run no longer executes (finished, paused, or gone).
+        if (current?.status !== 'pending' && current?.status !== 'running') break;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       if (!stopped) subscriber.onEnd();
