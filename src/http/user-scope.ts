@@ -9,8 +9,6 @@
 import type { FastifyRequest } from 'fastify';
 import { ADMIN_SCOPE } from '../auth/index.js';
 import type { AgentOsConfig } from '../config/index.js';
-import { NotFoundError } from '../errors/index.js';
-import type { Store } from '../store/types.js';
 
 /** The user the request is pinned to under user isolation, else undefined (isolation off, admin, no user id). */
 export function effectiveUserId(request: FastifyRequest, config: AgentOsConfig): string | undefined {
@@ -39,19 +37,4 @@ export function assertOwnedBy<T extends { userId: string | null }>(
 ): T {
   if (!isOwnedBy(record, userId)) throw notFound();
   return record;
-}
-
-/**
- * Before a pinned caller starts a run in a named session: that session must be new or its own, else 404.
- * (The run manager already refuses a session of another named user; this also hides sessions without one.)
- */
-export async function assertSessionUsable(
-  store: Store,
-  workspaceId: string,
-  sessionId: string | undefined,
-  userId: string | undefined,
-): Promise<void> {
-  if (userId === undefined || !sessionId) return;
-  const session = await store.sessions.get(workspaceId, sessionId);
-  if (session && !isOwnedBy(session, userId)) throw new NotFoundError('Session not found');
 }

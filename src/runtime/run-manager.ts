@@ -13,7 +13,7 @@ import { ConflictError, NotFoundError } from '../errors/index.js';
 import type { RunEvent } from '../events/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { ModelRegistry } from '../models/registry.js';
-import type { RunRecord, RunStatus, Store } from '../store/types.js';
+import type { RunRecord, RunStatus, SessionRecord, Store } from '../store/types.js';
 import { EventWriter } from './event-writer.js';
 import { RunChannel, type RunSubscriber } from './run-channel.js';
 import { canTransition } from './run-status.js';
@@ -36,6 +36,11 @@ export interface StartRunRequest {
   /** An existing or new session id; a new id is generated when absent. */
   sessionId?: string | undefined;
   userId?: string | null | undefined;
+  /**
+   * The caller is pinned to `userId` (user isolation): only a session of exactly that user may be
+   * continued; another user's session, or one with no user, is reported as missing.
+   */
+  userPinned?: boolean | undefined;
   /**
    * The conversation before `message`, used instead of the session's stored history (the OpenAI
    * surface: clients send the whole conversation with every request).
@@ -78,6 +83,18 @@ interface ActiveRun {
   channel: RunChannel;
   controller: AbortController;
   done: Promise<RunRecord>;
+}
+
+/**
+ * A session keeps to one user: another user's session is reported as missing, not shared. A pinned
+ * caller (user isolation) may not join a session without a user either.
+ */
+function assertSessionUser(session: SessionRecord, request: StartRunRequest): void {
+  const requested = request.userId ?? null;
+  const allowed = request.userPinned
+    ? session.userId === requested
+    : session.userId === null || requested === null || session.userId === requested;
+  if (!allowed) throw new NotFoundError('Session not found');
 }
 
 /** Parses `host:pid:nonce` lease owners. */
@@ -171,10 +188,7 @@ export class RunManager {
     // A generated id cannot exist yet, so only a named session is looked up.
     const existing = request.sessionId ? await store.sessions.get(request.workspaceId, sessionId) : null;
     if (existing) {
-      // A session keeps to one user: another user's session is reported as missing, not shared.
-      if (existing.userId && request.userId && existing.userId !== request.userId) {
-        throw new NotFoundError('Session not found');
-      }
+      assertSessionUser(existing, request);
       if (existing.sessionType !== 'agent' || existing.componentId !== agent.id) {
         throw new ConflictError(`Session ${sessionId} belongs to ${existing.sessionType} ${existing.componentId}`);
       }
@@ -191,7 +205,9 @@ export class RunManager {
     } catch (error) {
       // Two first runs of one new session raced; the other created it, which is fine.
       if (!(error instanceof ConflictError)) throw error;
-      if (!(await store.sessions.get(request.workspaceId, sessionId))) throw error;
+      const raced = await store.sessions.get(request.workspaceId, sessionId);
+      if (!raced) throw error;
+      assertSessionUser(raced, request);
       return { sessionId, isNew: false };
     }
     return { sessionId, isNew: true };

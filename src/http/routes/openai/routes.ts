@@ -20,7 +20,7 @@ import type { RunRecord } from '../../../store/types.js';
 import { workspaceOf } from '../../plugins/access-control.js';
 import { openSseStream } from '../../streaming/sse-stream.js';
 import { formatErrorBody } from '../../surfaces.js';
-import { assertSessionUsable, effectiveUserId } from '../../user-scope.js';
+import { effectiveUserId } from '../../user-scope.js';
 import { toConversation } from './messages.js';
 import {
   type ChatCompletion,
@@ -159,7 +159,6 @@ export const openAiRoutes: FastifyPluginAsync<{ services: Services }> = async (f
       const sessionId = request.headers['x-session-id'];
       const workspaceId = workspaceOf(request);
       const pinned = effectiveUserId(request, config);
-      await assertSessionUsable(services.store, workspaceId, sessionId, pinned);
       const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
       const handle = await runs.start({
         workspaceId,
@@ -167,6 +166,7 @@ export const openAiRoutes: FastifyPluginAsync<{ services: Services }> = async (f
         message: conversation.message,
         sessionId,
         userId: pinned ?? body.user ?? undefined,
+        userPinned: pinned !== undefined,
         // With a server-side session its stored history is the conversation; else the request's is.
         ...(sessionId === undefined ? { history: conversation.history } : {}),
         extraInstructions: conversation.extraInstructions,

@@ -12,7 +12,7 @@ import type { Services } from '../../../services.js';
 import type { RunRecord } from '../../../store/types.js';
 import { workspaceOf } from '../../plugins/access-control.js';
 import { openSseStream } from '../../streaming/sse-stream.js';
-import { assertOwnedBy, assertSessionUsable, effectiveUserId } from '../../user-scope.js';
+import { assertOwnedBy, effectiveUserId } from '../../user-scope.js';
 import { pageMeta, pageMetaOf } from '../pagination.js';
 import { toRunView } from './run-view.js';
 import {
@@ -95,13 +95,13 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
       const body = request.body;
       const agent = runs.agent(agentId);
       const pinned = effectiveUserId(request, services.config);
-      await assertSessionUsable(services.store, workspaceOf(request), body.session_id, pinned);
       const handle = await runs.start({
         workspaceId: workspaceOf(request),
         agentId,
         message: body.message,
         sessionId: body.session_id,
         userId: pinned ?? body.user_id,
+        userPinned: pinned !== undefined,
       });
       if (body.background && !body.stream) {
         return reply.code(202).send({ run_id: handle.runId, session_id: handle.sessionId, status: 'pending' as const });

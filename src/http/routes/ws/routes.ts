@@ -14,7 +14,7 @@ import { dropNulls } from '../../../events/index.js';
 import type { Services } from '../../../services.js';
 import { workspaceOf } from '../../plugins/access-control.js';
 import { rateLimitSubject } from '../../plugins/rate-limit.js';
-import { assertSessionUsable, effectiveUserId } from '../../user-scope.js';
+import { effectiveUserId } from '../../user-scope.js';
 import { agentParams } from '../runs/schemas.js';
 
 const clientMessage = z.object({
@@ -74,7 +74,6 @@ export const wsRoutes: FastifyPluginAsync<{ services: Services }> = async (fasti
         }
         starting = true;
         consumeMessageLimit(services, request)
-          .then(() => assertSessionUsable(services.store, workspaceId, parsed.session_id, pinned))
           .then(() =>
             services.runs.start({
               workspaceId,
@@ -82,6 +81,7 @@ export const wsRoutes: FastifyPluginAsync<{ services: Services }> = async (fasti
               message: parsed.message,
               sessionId: parsed.session_id,
               userId: pinned ?? parsed.user_id,
+              userPinned: pinned !== undefined,
             }),
           )
           .then((handle) => {
