@@ -31,6 +31,8 @@ await build({
   external: [
     'better-sqlite3',
     'sqlite-vec',
+    // node-postgres probes for its optional native binding (pg-native); loaded only for postgres:// URLs.
+    'pg',
     'pino-pretty',
     'tsx',
     // Fastify's default schema compilers: agentos validates and serialises with zod instead, so these

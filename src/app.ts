@@ -17,14 +17,37 @@ import { registerOpenApi } from './http/plugins/openapi.js';
 import { registerRateLimit } from './http/plugins/rate-limit.js';
 import { registerSecurityAudit } from './http/plugins/security-audit.js';
 import { registerSecurityHeaders, requestIdFrom } from './http/plugins/security-headers.js';
-import { apiHealthRoutes } from './http/routes/api/health.js';
+import { a2aRoutes } from './http/routes/a2a/routes.js';
+import { agtosRoutes } from './http/routes/agtos/routes.js';
+import { apiAgentRoutes } from './http/routes/api/agents.js';
+import { apiHealthRoutes, serviceHealthRoutes } from './http/routes/api/health.js';
+import { apiPersonaPluginRoutes } from './http/routes/api/personas-plugins.js';
 import { securityRoutes } from './http/routes/api/security.js';
+import { apiApprovalRoutes } from './http/routes/approvals/api-routes.js';
+import { approvalRoutes } from './http/routes/approvals/routes.js';
 import { catalogRoutes } from './http/routes/catalog/routes.js';
+import { chatRoutes } from './http/routes/chat/routes.js';
+import { componentRoutes } from './http/routes/components/routes.js';
+import { consoleRoutes } from './http/routes/console/routes.js';
 import { coreRoutes } from './http/routes/core/routes.js';
+import { evalRoutes } from './http/routes/evals/routes.js';
+import { knowledgeRoutes } from './http/routes/knowledge/routes.js';
+import { mcpRoutes } from './http/routes/mcp/routes.js';
+import { apiMemoryRoutes } from './http/routes/memory/api-routes.js';
+import { memoryRoutes } from './http/routes/memory/routes.js';
+import { apiMetricsRoutes, metricsRoutes } from './http/routes/metrics/routes.js';
 import { openAiRoutes } from './http/routes/openai/routes.js';
 import { runRoutes } from './http/routes/runs/routes.js';
+import { schedulerApiRoutes } from './http/routes/schedules/api-routes.js';
+import { scheduleRoutes } from './http/routes/schedules/routes.js';
 import { sessionRoutes } from './http/routes/sessions/routes.js';
+import { teamRunRoutes } from './http/routes/teams/routes.js';
+import { traceRoutes } from './http/routes/traces/routes.js';
+import { workflowApiRoutes } from './http/routes/workflows/api-routes.js';
+import { workflowRunRoutes } from './http/routes/workflows/routes.js';
+import { workflowWsRoutes } from './http/routes/workflows/ws.js';
 import { wsRoutes } from './http/routes/ws/routes.js';
+import { registerRequestMetrics } from './observability/index.js';
 import type { Services } from './services.js';
 
 // Fastify types these factories after Ajv's; zod's compilers satisfy the same runtime contract
@@ -74,6 +97,8 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
   registerJsonBody(app);
 
   registerSecurityHeaders(app);
+  // Before authentication, so refused requests (401, 403, 429) are measured too.
+  registerRequestMetrics(app, services.observability.instruments);
   registerBodyLimit(app, { body: config.server.body_limit, upload: config.server.upload_limit });
   await app.register(cors, {
     origin: config.server.cors_origins.includes('*') ? '*' : config.server.cors_origins,
@@ -97,10 +122,26 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
   await app.register(async (root) => {
     requireDeclaredAccess(root);
     await root.register(coreRoutes, { services });
+    await root.register(consoleRoutes);
     await root.register(catalogRoutes, { services });
+    await root.register(serviceHealthRoutes, { services });
+    await root.register(componentRoutes, { services });
     await root.register(runRoutes, { services });
+    await root.register(chatRoutes, { services });
+    await root.register(mcpRoutes, { services });
+    await root.register(a2aRoutes, { services });
     await root.register(sessionRoutes, { services });
+    await root.register(knowledgeRoutes, { services });
+    await root.register(memoryRoutes, { services });
+    await root.register(scheduleRoutes, { services });
+    await root.register(approvalRoutes, { services });
     await root.register(wsRoutes, { services });
+    await root.register(teamRunRoutes, { services });
+    await root.register(workflowRunRoutes, { services });
+    await root.register(workflowWsRoutes, { services });
+    await root.register(traceRoutes, { services });
+    await root.register(metricsRoutes, { services });
+    await root.register(evalRoutes, { services });
   });
 
   await app.register(
@@ -109,6 +150,14 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
       requireDeclaredAccess(api);
       await api.register(apiHealthRoutes, { services });
       await api.register(securityRoutes, { services });
+      await api.register(apiAgentRoutes, { services });
+      await api.register(apiPersonaPluginRoutes, { services });
+      await api.register(agtosRoutes, { services });
+      await api.register(workflowApiRoutes, { services });
+      await api.register(apiMemoryRoutes, { services });
+      await api.register(apiMetricsRoutes, { services });
+      await api.register(schedulerApiRoutes, { services });
+      await api.register(apiApprovalRoutes, { services });
     },
     { prefix: '/api' },
   );
@@ -123,6 +172,8 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
   );
 
   await app.ready();
+  // Scheduled firings and bus subscribers call this app's routes in-process.
+  services.scheduling.bindApp(app);
   return app;
 }
 

@@ -91,6 +91,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const boundPort = typeof address === 'object' && address !== null ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
   logger.info({ url, config: source, auth_mode: mode, database: config.database.url }, 'agentos listening');
+  if (mode === 'none') logger.info({ console: `${url}/console` }, 'web console open (dev mode: no sign-in needed)');
+  // Schedules fire and bus deliveries go out only once the server answers, in every process alike.
+  services.scheduling.start();
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -98,6 +101,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       const timeout = config.server.shutdown_timeout_ms;
       // Runs get most of the budget; the rest lets their streams flush the final event and close.
       const runBudget = Math.max(timeout - 1000, Math.floor(timeout / 2));
+      // No new firings or deliveries while draining; those in flight are aborted and retried later.
+      await services.scheduling.stop(runBudget);
       // Runs still going when their budget passes end as `error` ("the server shut down"), which
       // also ends their streams so those connections can close normally.
       const draining = services.runs.shutdown(runBudget);

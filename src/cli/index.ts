@@ -7,8 +7,10 @@
 import { Command } from 'commander';
 import { isAgentOsError } from '../errors/index.js';
 import { VERSION } from '../version.js';
+import { registerEvalCommand } from './eval.js';
 import { registerInitCommand } from './init.js';
 import { registerKeysCommand } from './keys.js';
+import { registerKnowledgeCommand } from './knowledge.js';
 import { registerMigrateCommand } from './migrate.js';
 import { registerOpenApiCommand } from './openapi.js';
 import { registerRunCommand } from './run.js';
@@ -21,7 +23,9 @@ registerServeCommand(program);
 registerInitCommand(program);
 registerMigrateCommand(program);
 registerKeysCommand(program);
+registerKnowledgeCommand(program);
 registerRunCommand(program);
+registerEvalCommand(program);
 registerOpenApiCommand(program);
 
 try {

@@ -95,7 +95,10 @@ export async function readConfigFile(file: string): Promise<unknown> {
 
 async function parseYaml(text: string, file: string): Promise<unknown> {
   // Loaded on demand: the YAML parser is a sizeable module and the demo or a JSON config never needs it.
-  const { parseDocument } = await import('yaml');
+  const yaml = await import('yaml');
+  // When another bundled dependency require()s yaml, esbuild bundles it as CommonJS and the named exports
+  // sit on `default` only (dist/agentos.mjs); from source they are on the module itself.
+  const { parseDocument } = 'parseDocument' in yaml ? yaml : (yaml as { default: typeof yaml }).default;
   const document = parseDocument(text);
   if (document.errors.length > 0) {
     const issues = document.errors.map((error) => {

@@ -44,11 +44,25 @@ describe('configSchema defaults', () => {
         workflow_run: { limit: 100, window_ms: 3_600_000 },
       },
       tools: [],
+      mcp_servers: [],
+      memory: { recall_tokens: 400 },
       builtin_tools: { http_request: { allowed_hosts: [], timeout_ms: 15_000, max_response_bytes: 1_000_000 } },
+      schedules: { enabled: true, tick_ms: 1000, misfire_grace_ms: 60_000 },
+      events: { subscribers: [], tick_ms: 500, max_attempts: 10, retry_base_ms: 1000 },
       agents: [],
       teams: [],
       workflows: [],
+      functions: {},
       knowledge: [],
+      tracing: {
+        enabled: true,
+        capture_content: false,
+        propagate_context: false,
+        batch_delay_ms: 1000,
+        max_batch_size: 512,
+      },
+      pricing: {},
+      evals: {},
     });
   });
 
@@ -218,9 +232,42 @@ describe('configSchema field rules', () => {
     expect(issuesOf({ teams: [{ id: 't' }] })).toEqual(['teams[0].members: required']);
   });
 
-  it('requires exactly one of agent or team per workflow step', () => {
+  it('requires exactly one kind per workflow step', () => {
     expect(issuesOf({ agents: [{ id: 'a' }], workflows: [{ id: 'w', steps: [{ name: 's' }] }] })).toEqual([
-      'workflows[0].steps[0]: set exactly one of agent or team',
+      'workflows[0].steps[0]: set exactly one of agent, team, function, parallel, condition, loop, router',
+    ]);
+  });
+
+  it('checks the agents, teams and functions that nested workflow steps name', () => {
+    const issues = issuesOf({
+      agents: [{ id: 'a' }],
+      workflows: [
+        {
+          id: 'w',
+          steps: [
+            {
+              name: 'l',
+              loop: {
+                steps: [
+                  {
+                    name: 'p',
+                    parallel: [
+                      { name: 'x', agent: 'ghost' },
+                      { name: 'f', function: 'nope' },
+                    ],
+                  },
+                ],
+              },
+            },
+            { name: 'x', agent: 'a' },
+          ],
+        },
+      ],
+    });
+    expect(issues).toEqual([
+      'workflows[0].steps[0].loop.steps[0].parallel[0].agent: unknown agent "ghost"',
+      'workflows[0].steps[0].loop.steps[0].parallel[1].function: unknown function "nope"',
+      'workflows[0].steps[1].name: duplicate step name "x"',
     ]);
   });
 });

@@ -5,7 +5,10 @@
  */
 import { z } from 'zod';
 import { parseByteSize } from './byte-size.js';
+import { checkMcpServers, mcpServersSchema } from './mcp-schema.js';
+import { evalsSchema, pricingSchema, tracingSchema } from './observability-schema.js';
 import { DEFAULT_RATE_LIMITS, parseRateLimit, type RATE_LIMIT_CLASSES, type RateLimitRule } from './rate-limit.js';
+import { checkWorkflowSteps, workflowFunctionsSchema, workflowStepSchema } from './workflow-schema.js';
 
 /** What every agent, team, workflow, knowledge base and OS id must match; ids also appear in URLs. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
@@ -171,6 +174,10 @@ const serverSchema = strictObject({
   body_limit: byteSizeSchema.default(1024 ** 2),
   upload_limit: byteSizeSchema.default(50 * 1024 ** 2),
   shutdown_timeout_ms: z.number().int().min(0).default(10_000),
+  /** How often a server renews the leases of the runs it executes (default 5000; run-ownership decision). */
+  run_heartbeat_ms: z.number().int().min(10).optional(),
+  /** A run whose lease was not renewed for this long is taken over by another replica (default 30000). */
+  run_lease_ms: z.number().int().min(50).optional(),
   /**
    * Behind a reverse proxy: `true` (trust every hop), a hop count, or the proxy addresses / CIDRs. Only then is
    * the client address (the rate-limit key of unauthenticated callers) read from `X-Forwarded-For`.
@@ -332,6 +339,15 @@ const agentToolSchema = z
       requires_user_input: z.boolean().optional(),
       external_execution: z.boolean().optional(),
       approval: z.literal('required').optional(),
+      /** With `requires_user_input`: the arguments the human fills in (default: all of the tool's parameters). */
+      user_input_fields: z.array(nonEmptyString).min(1).optional(),
+      /** A pending approval of this tool expires after this many seconds and its paused run is cancelled. */
+      approval_timeout_s: z
+        .number()
+        .int()
+        .min(1)
+        .max(30 * 24 * 3600)
+        .optional(),
     }),
   ])
   .transform((entry) => (typeof entry === 'string' ? { name: entry } : entry));
@@ -347,6 +363,8 @@ const agentSchema = strictObject({
   memory: z.boolean().default(false),
   history_runs: z.number().int().min(0).default(3),
   max_steps: z.number().int().min(1).max(50).default(10),
+  /** Ids from `mcp_servers` whose tools this agent may call (issue 11). */
+  mcp_servers: z.array(idSchema).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -361,17 +379,6 @@ const teamSchema = strictObject({
   model: modelIdSchema.optional(),
   instructions: instructionsSchema.optional(),
   members: z.array(idSchema).min(1),
-});
-
-const workflowStepSchema = strictObject({
-  name: nonEmptyString,
-  agent: idSchema.optional(),
-  team: idSchema.optional(),
-  description: z.string().optional(),
-}).superRefine((step, context) => {
-  if ((step.agent === undefined) === (step.team === undefined)) {
-    context.addIssue({ code: 'custom', message: 'set exactly one of agent or team' });
-  }
 });
 
 const workflowSchema = strictObject({
@@ -397,6 +404,51 @@ const knowledgeSchema = strictObject({
   embedder: embedderIdSchema.default(LOCAL_MODEL_ID),
   sources: z.array(knowledgeSourceSchema).default([]),
 });
+
+/**
+ * The schedule engine (`schedules/`): how often each process looks for due schedules, and how late a slot
+ * may fire before it counts as missed (then the schedule's catch-up policy decides).
+ */
+const schedulesSchema = strictObject({
+  enabled: z.boolean().default(true),
+  tick_ms: z.number().int().min(50).max(60_000).default(1000),
+  misfire_grace_ms: z.number().int().min(0).max(86_400_000).default(60_000),
+}).prefault({});
+
+/** One event-bus subscriber: topics (`*` matches any rest) and exactly one of webhook, agent, workflow. */
+const busSubscriberSchema = strictObject({
+  id: idSchema,
+  topics: z.array(z.string().regex(/^[A-Za-z0-9_.:*-]{1,128}$/)).min(1),
+  webhook: strictObject({
+    url: httpUrlSchema,
+    /** HMAC-SHA256 key of the `X-AgentOS-Signature` header. */
+    secret: z.string().min(16),
+    headers: z.record(z.string(), z.string()).optional(),
+    timeout_ms: z.number().int().min(1).max(600_000).default(10_000),
+  }).optional(),
+  agent: idSchema.optional(),
+  workflow: idSchema.optional(),
+}).refine((entry) => [entry.webhook, entry.agent, entry.workflow].filter((x) => x !== undefined).length === 1, {
+  error: 'expected exactly one of webhook, agent, workflow',
+});
+
+/** The event bus (`bus/`): subscribers and their retry policy (at-least-once delivery). */
+const eventsSchema = strictObject({
+  subscribers: z.array(busSubscriberSchema).default([]),
+  tick_ms: z.number().int().min(50).max(60_000).default(500),
+  max_attempts: z.number().int().min(1).max(100).default(10),
+  retry_base_ms: z.number().int().min(10).max(3_600_000).default(1000),
+}).prefault({});
+
+/**
+ * User memory (issue 6). Recall is keyword-ranked by default; `embedder` adds semantic recall (hybrid, RRF),
+ * each memory embedded once, on write.
+ */
+const memorySettingsSchema = strictObject({
+  embedder: embedderIdSchema.optional(),
+  /** Token budget of the memories recalled into a run's context. */
+  recall_tokens: z.number().int().min(50).max(8000).default(400),
+}).prefault({});
 
 /** Settings of the built-in tools. */
 const builtinToolsSchema = strictObject({
@@ -428,10 +480,19 @@ export const configSchema = strictObject({
   default_agent: idSchema.optional(),
   tools: z.array(toolSchema).default([]),
   builtin_tools: builtinToolsSchema,
+  mcp_servers: mcpServersSchema,
+  schedules: schedulesSchema,
+  events: eventsSchema,
   agents: z.array(agentSchema).default([]),
   teams: z.array(teamSchema).default([]),
   workflows: z.array(workflowSchema).default([]),
+  /** Code functions that workflow steps name (`function:`); only a `.ts` config or the library passes them. */
+  functions: workflowFunctionsSchema,
   knowledge: z.array(knowledgeSchema).default([]),
+  memory: memorySettingsSchema,
+  tracing: tracingSchema,
+  pricing: pricingSchema,
+  evals: evalsSchema,
 }).superRefine((config, context) => {
   const report = (path: PropertyKey[], message: string) => context.addIssue({ code: 'custom', path, message });
   checkUniqueIds(config, report);
@@ -440,6 +501,8 @@ export const configSchema = strictObject({
   checkTeams(config, report);
   checkWorkflows(config, report);
   checkDefaultAgent(config, report);
+  checkSubscribers(config, report);
+  checkMcpServers(config, report);
 });
 
 /** A validated config, defaults filled in. */
@@ -454,7 +517,7 @@ export type AgentToolConfig = AgentConfig['tools'][number];
 export type TeamConfig = AgentOsConfig['teams'][number];
 /** One validated workflow. */
 export type WorkflowConfig = AgentOsConfig['workflows'][number];
-/** One step of a workflow: exactly one of `agent` or `team` is set. */
+/** One step of a workflow: exactly one kind (`agent`, `team`, `function`, `parallel`, …) is set. */
 export type WorkflowStepConfig = WorkflowConfig['steps'][number];
 /** One declarative tool. */
 export type ToolConfig = AgentOsConfig['tools'][number];
@@ -589,22 +652,28 @@ function checkTeams(config: AgentOsConfig, report: Report): void {
 }
 
 function checkWorkflows(config: AgentOsConfig, report: Report): void {
-  const agentIds = new Set(config.agents.map((agent) => agent.id));
-  const teamIds = new Set(config.teams.map((team) => team.id));
+  const references = {
+    agents: new Set(config.agents.map((agent) => agent.id)),
+    teams: new Set(config.teams.map((team) => team.id)),
+    functions: new Set(Object.keys(config.functions)),
+  };
   config.workflows.forEach((workflow, workflowIndex) => {
-    const stepNames = new Set<string>();
-    workflow.steps.forEach((step, stepIndex) => {
-      const path = ['workflows', workflowIndex, 'steps', stepIndex];
-      if (step.agent !== undefined && !agentIds.has(step.agent)) {
-        report([...path, 'agent'], `unknown agent ${quote(step.agent)}`);
-      }
-      if (step.team !== undefined && !teamIds.has(step.team)) {
-        report([...path, 'team'], `unknown team ${quote(step.team)}`);
-      }
-      // Step events and snapshots are keyed by name, so two steps of one name could not be told apart.
-      if (stepNames.has(step.name)) report([...path, 'name'], `duplicate step name ${quote(step.name)}`);
-      stepNames.add(step.name);
-    });
+    checkWorkflowSteps(workflow.steps, ['workflows', workflowIndex, 'steps'], references, report);
+  });
+}
+
+function checkSubscribers(config: AgentOsConfig, report: Report): void {
+  const ids = new Set<string>();
+  config.events.subscribers.forEach((entry, index) => {
+    const path = ['events', 'subscribers', index];
+    if (ids.has(entry.id)) report([...path, 'id'], `duplicate subscriber id ${quote(entry.id)}`);
+    ids.add(entry.id);
+    if (entry.agent !== undefined && !config.agents.some((agent) => agent.id === entry.agent)) {
+      report([...path, 'agent'], `unknown agent ${quote(entry.agent)}`);
+    }
+    if (entry.workflow !== undefined && !config.workflows.some((workflow) => workflow.id === entry.workflow)) {
+      report([...path, 'workflow'], `unknown workflow ${quote(entry.workflow)}`);
+    }
   });
 }
 

@@ -78,6 +78,12 @@ tools: []
 builtin_tools:
   http_request: { allowed_hosts: [], timeout_ms: 15000 }
 
+# MCP servers whose tools agents may use (agents list ids under mcp_servers); tools are offered as
+# <tool_prefix><name> (default prefix <id>_). A server that is down withholds its tools and is retried.
+# mcp_servers:
+#   - { id: files, url: "http://127.0.0.1:8931/mcp", headers: { Authorization: "Bearer \${FILES_TOKEN}" } }
+#   - { id: git, command: npx, args: [-y, some-mcp-git-server], tool_prefix: git_ }
+
 # Agents: one model, instructions and tools each.
 agents:
   - id: assistant
@@ -100,7 +106,10 @@ teams:
     mode: coordinate
     members: [assistant, reviewer]
 
-# Workflows: steps run in order, each by one agent or team.
+# Workflows: steps run in order, each output the next step's input. A step is one of agent, team, function
+# (a code function of a .ts config), parallel, condition, loop or router; each may set input (a template:
+# {{input}}, {{message}}, {{steps.<name>}}, {{state.<key>}}), timeout_ms, max_retries, retry_backoff_ms,
+# on_error (fail | skip | retry) and requires_confirmation.
 workflows:
   - id: draft-and-review
     name: Draft and review
@@ -108,10 +117,39 @@ workflows:
       - { name: draft, agent: assistant }
       - { name: review, agent: reviewer }
 
+# Code functions that workflow steps name (only a .ts config or the library can pass functions).
+# functions: { shout: ({ input }) => String(input).toUpperCase() }
+
 # Knowledge bases that agents search with knowledge_search (set an agent's knowledge: <id>).
 knowledge: []
 # knowledge:
 #   - { id: docs, name: Docs, embedder: local:default, sources: [{ path: ./docs }] }
+
+# User memory of agents with memory: true. Recall is keyword-ranked; an embedder adds semantic recall.
+# memory: { embedder: local:default, recall_tokens: 400 }
+
+# Schedule engine: how often each process looks for due schedules, and how late a slot may fire before it
+# counts as missed (then the schedule's catch_up policy, skip or run_once, decides).
+# schedules: { enabled: true, tick_ms: 1000, misfire_grace_ms: 60000 }
+
+# Event bus subscribers: topics (a trailing * matches any rest) and exactly one of webhook, agent, workflow.
+# Webhooks get a POST signed in X-AgentOS-Signature (sha256=HMAC of the body with the secret).
+# events:
+#   subscribers:
+#     - { id: notify, topics: ["orders.*"], webhook: { url: "https://hooks.example.com/agentos", secret: "\${HOOK_SECRET}" } }
+#     - { id: triage, topics: [tickets.new], agent: assistant }
+#   max_attempts: 10
+
+# Tracing: OpenTelemetry GenAI spans stored for /traces (capture_content also records prompts and replies;
+# otlp also ships them to a collector).
+# tracing: { enabled: true, capture_content: false, otlp: { endpoint: "http://127.0.0.1:4318/v1/traces" } }
+
+# Token prices (USD per million) for cost in /metrics, added to the built-in table.
+# pricing:
+#   "openai:my-finetune": { input_per_million: 3, output_per_million: 12 }
+
+# Evals: the model that judges accuracy and agent_as_judge evals (default: the evaluated agent's model).
+# evals: { judge_model: openai:gpt-4o-mini }
 `;
 
 /** Options of {@link writeStarterConfig}. */

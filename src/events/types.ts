@@ -3,8 +3,9 @@
  * in code, in the events table and on the wire, so no translation table can drift.
  * @module
  */
+import { TEAM_EVENT_NAMES, WORKFLOW_EVENT_NAMES } from './team-workflow-events.js';
 
-/** Every agent-run event name agentos emits. Team and workflow names join with their issues. */
+/** Every run event name agentos emits: agent runs, then team and workflow runs (`team-workflow-events.ts`). */
 export const RUN_EVENT_NAMES = [
   'RunStarted',
   'ModelRequestStarted',
@@ -21,6 +22,8 @@ export const RUN_EVENT_NAMES = [
   'RunCompleted',
   'MemoryUpdateStarted',
   'MemoryUpdateCompleted',
+  ...TEAM_EVENT_NAMES,
+  ...WORKFLOW_EVENT_NAMES,
 ] as const;
 
 /** A run event name. */

@@ -922,6 +922,13 @@ function generate(
     headers.authorization = 'Bearer aos_not_a_real_key';
   }
   if (headerBytes() > 14_000) path = path.split('?')[0] ?? path;
+  // Two long path parameters can still pass the limit on their own: shorten each to 4 KB.
+  if (headerBytes() > 14_000) {
+    path = path
+      .split('/')
+      .map((segment) => (segment.length > 4000 ? segment.slice(0, 4000) : segment))
+      .join('/');
+  }
 
   return {
     n,

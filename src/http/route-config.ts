@@ -23,6 +23,8 @@ declare module 'fastify' {
     access?: RouteAccess;
     /** Multipart bodies may reach `server.upload_limit` on this route (other bodies keep `body_limit`). */
     uploads?: boolean;
+    /** Uploaded files keep their bytes as `files[].data` (a Buffer) instead of being drained (needs `uploads`). */
+    keepFiles?: boolean;
     /** Multipart form fields are accepted (within `body_limit`) though no files are expected (Agno's resume form). */
     forms?: boolean;
     /**

@@ -17,8 +17,11 @@ export interface RunSubscriber {
 export interface RunChannelBase {
   runId: string;
   sessionId: string;
-  agentId: string;
-  agentName: string;
+  /** Left out by team and workflow runs, whose events name their component in `fields`. */
+  agentId?: string | undefined;
+  agentName?: string | undefined;
+  /** More fields stamped on every event (`team_id`, `team_name`; `workflow_id`, `workflow_name`). */
+  fields?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** One active run's event sequence and its subscribers. */
@@ -43,8 +46,9 @@ export class RunChannel {
     if (this.ended) throw new Error(`Run ${this.base.runId} already ended; cannot emit ${input.event}`);
     const event: RunEvent = {
       created_at: this.now().toISOString(),
-      agent_id: this.base.agentId,
-      agent_name: this.base.agentName,
+      ...(this.base.agentId === undefined ? {} : { agent_id: this.base.agentId }),
+      ...(this.base.agentName === undefined ? {} : { agent_name: this.base.agentName }),
+      ...this.base.fields,
       run_id: this.base.runId,
       session_id: this.base.sessionId,
       ...input,

@@ -9,14 +9,23 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ModelMessage } from 'ai';
 import type { AgentConfig, AgentOsConfig } from '../config/index.js';
-import { ConflictError, NotFoundError } from '../errors/index.js';
+import { AgentOsError, ConflictError, NotFoundError } from '../errors/index.js';
 import type { RunEvent } from '../events/index.js';
 import type { Logger } from '../logging/logger.js';
+import type { MemoryService, RecallResult } from '../memory/memory-service.js';
 import type { ModelRegistry } from '../models/registry.js';
+import { type AgentRunInfo, type Observability, runOutcome } from '../observability/index.js';
 import type { RunRecord, RunStatus, SessionRecord, Store } from '../store/types.js';
+import type { RuntimeAgent } from './agent/context.js';
+import { trailingToolResults } from './agent/messages.js';
 import { EventWriter } from './event-writer.js';
+import { applyDecisions, decidedTools } from './hitl/decisions.js';
+import { cancelPausedRun, type HitlHooks, openPause } from './hitl/pause.js';
+import type { PausedToolExecution, ToolDecision } from './hitl/types.js';
 import { RunChannel, type RunSubscriber } from './run-channel.js';
+import { RunFollower } from './run-follower.js';
 import { canTransition } from './run-status.js';
+import { knowledgeReferences } from './tools/knowledge-search.js';
 import type { ToolDefinition } from './tools/types.js';
 
 /** Why an active run is being stopped. */
@@ -33,6 +42,8 @@ export interface StartRunRequest {
   workspaceId: string;
   agentId: string;
   message: string;
+  /** The span this run's trace hangs under (the context `observability.withSpan` hands its callback). */
+  traceParent?: AgentRunInfo['parent'];
   /** An existing or new session id; a new id is generated when absent. */
   sessionId?: string | undefined;
   userId?: string | null | undefined;
@@ -51,6 +62,13 @@ export interface StartRunRequest {
   /** Sampling overrides for this run's model calls. */
   temperature?: number | undefined;
   maxOutputTokens?: number | undefined;
+  /** Runs this agent instead of looking `agentId` up (a raw `provider:model` on `/v1`). */
+  agent?: RuntimeAgent | undefined;
+  /** `history` already ends with the turn to answer (tool results); no user message is added. */
+  messageInHistory?: boolean | undefined;
+  /** Tools the caller executes itself (OpenAI client-side tools); a call to one ends the run. */
+  clientTools?: readonly { name: string; description?: string | undefined; parameters: Record<string, unknown> }[];
+  toolChoice?: 'auto' | 'none' | 'required' | { type: 'tool'; toolName: string } | undefined;
 }
 
 /** A started run: its ids, its live channel and a promise of its final record. */
@@ -69,7 +87,15 @@ export interface RunManagerOptions {
   models: ModelRegistry;
   /** The tools an agent may call (resolved from its config). */
   tools: (agent: AgentConfig) => ToolDefinition[];
+  /** Agents defined outside the config (the database, `src/agents/`), consulted after the config. */
+  resolveAgent?: (workspaceId: string, agentId: string, version?: number) => Promise<RuntimeAgent | null>;
+  /** Recall before and memory updates after runs of `memory: true` agents (`src/memory`). */
+  memory?: Pick<MemoryService, 'recall' | 'updateAfterRun'> | undefined;
+  /** Opens and closes approvals of paused runs (`src/approvals`); without it pauses open none. */
+  hitl?: HitlHooks;
   logger: Logger;
+  /** Traces and counts each run (issue 10); absent in tools that need neither. */
+  observability?: Pick<Observability, 'startAgentRun'> | undefined;
   /** This process's lease owner id; defaults to `host:pid:nonce`. */
   instanceId?: string;
   heartbeatMs?: number;
@@ -78,12 +104,19 @@ export interface RunManagerOptions {
   now?: () => number;
 }
 
-interface ActiveRun {
+/** A run executing in this process, as cancel, replay and shutdown reach it. */
+export interface ActiveRun {
   workspaceId: string;
   channel: RunChannel;
   controller: AbortController;
   done: Promise<RunRecord>;
 }
+
+/**
+ * Takes over an interrupted run of one component type (workflows resume from their checkpoints);
+ * resolves `true` when it did, `false` to let the run be marked `error` like any other.
+ */
+export type RunResumer = (run: RunRecord) => Promise<boolean>;
 
 /**
  * A session keeps to one user: another user's session is reported as missing, not shared. A pinned
@@ -95,6 +128,11 @@ function assertSessionUser(session: SessionRecord, request: StartRunRequest): vo
     ? session.userId === requested
     : session.userId === null || requested === null || session.userId === requested;
   if (!allowed) throw new NotFoundError('Session not found');
+}
+
+/** Events after which a run's stream has nothing more to say (agent, team and workflow forms). */
+function isClosingEvent(event: string): boolean {
+  return /^(Team)?Run(Completed|Error|Paused|Cancelled)$|^Workflow(Completed|Error|Paused|Cancelled)$/.test(event);
 }
 
 /** Parses `host:pid:nonce` lease owners. */
@@ -120,6 +158,10 @@ export class RunManager {
   private readonly options: RunManagerOptions;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
+  /** Follows runs of other processes (signals from the store where it can push, else polling). */
+  private readonly follower: RunFollower;
+  /** Stops listening for cancels pushed by other processes. */
+  private stopSignals: (() => void) | undefined;
   /** Once set, a client disconnect is the server's doing (connections are being closed), not the client's. */
   private shuttingDown = false;
 
@@ -127,6 +169,7 @@ export class RunManager {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.instanceId = options.instanceId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.follower = new RunFollower(options.store.runSignals);
   }
 
   /** The configured agent, or `AOS_NOT_FOUND`. */
@@ -136,14 +179,48 @@ export class RunManager {
     return agent;
   }
 
+  /**
+   * The one agent lookup of every surface: the config first, then the database (workspace-scoped), else
+   * `AOS_NOT_FOUND`. A `version` selects a config version of a component (config agents have none).
+   */
+  async resolveAgent(workspaceId: string, agentId: string, version?: number): Promise<RuntimeAgent> {
+    const configured = this.options.config.agents.find((candidate) => candidate.id === agentId);
+    if (configured && version !== undefined) {
+      throw new AgentOsError('AOS_BAD_REQUEST', `Agent ${agentId} is defined in the config and has no versions`);
+    }
+    if (configured) return configured;
+    const stored = await this.options.resolveAgent?.(workspaceId, agentId, version);
+    if (!stored) throw new NotFoundError('Agent not found');
+    return stored;
+  }
+
   /** Number of runs executing in this process. */
   get activeCount(): number {
     return this.active.size;
   }
 
+  private readonly resumers = new Map<string, RunResumer>();
+
+  /**
+   * Registers a run executed by another runner (teams, workflows: `runtime/team`, `runtime/workflow`)
+   * so cancel, replay, lease upkeep and shutdown reach it like an agent run; it is dropped once `done` settles.
+   */
+  track(runId: string, entry: ActiveRun): void {
+    this.active.set(runId, entry);
+    entry.done.then(
+      () => this.active.delete(runId),
+      () => this.active.delete(runId),
+    );
+  }
+
+  /** Makes {@link recover} hand interrupted runs of `componentType` to `resumer` before marking them `error`. */
+  registerResumer(componentType: 'team' | 'workflow', resumer: RunResumer): void {
+    this.resumers.set(componentType, resumer);
+  }
+
   /** Creates the run (and its session when new) and starts it off the caller's stack. */
   async start(request: StartRunRequest): Promise<RunHandle> {
-    const agent = this.agent(request.agentId);
+    const agent = request.agent ?? (await this.resolveAgent(request.workspaceId, request.agentId));
     const { store } = this.options;
     const { sessionId, isNew } = await this.ensureSession(request, agent);
     const runId = randomUUID();
@@ -177,6 +254,78 @@ export class RunManager {
     // Callers that do not wait for the end (background runs) must not see an unhandled rejection.
     done.catch(() => {});
     return { runId, sessionId, channel, done };
+  }
+
+  /**
+   * Continues a paused agent run with settled decisions (`runtime/hitl/continue.ts` settles them), in
+   * this process whichever process paused it: claims the run by compare-and-set from `paused` (409
+   * when another continue won), then carries its event sequence on with `RunContinued`.
+   */
+  async continueRun(request: { run: RunRecord; decisions: ToolDecision[] }): Promise<RunHandle> {
+    const { run, decisions } = request;
+    const { store } = this.options;
+    const agent = await this.resolveAgent(run.workspaceId, run.componentId);
+    const claimed = await store.runs.transition(run.workspaceId, run.runId, ['paused'], {
+      status: 'running',
+      owner: this.instanceId,
+      heartbeatAt: this.now(),
+      error: null,
+    });
+    if (!claimed)
+      throw new AgentOsError('AOS_RUN_INVALID_TRANSITION', 'Run is not paused (already continued or ended)');
+    const { runId, sessionId } = run;
+    const nextIndex = (await store.runEvents.lastIndex(runId)) + 1;
+    const channel = new RunChannel(
+      { runId, sessionId, agentId: agent.id, agentName: agent.name ?? agent.id },
+      nextIndex,
+    );
+    const writer = new EventWriter(runId, store.runEvents, (error) =>
+      this.options.logger.error({ err: error, run_id: runId }, 'storing run events failed'),
+    );
+    channel.subscribe(nextIndex - 1, { onEvent: (event) => writer.push(event), onEnd: () => {} });
+    const controller = new AbortController();
+    const previous = (run.output as { tools?: PausedToolExecution[] }).tools ?? [];
+    const decidedIds = new Set(decisions.map((decision) => decision.tool.tool_call_id));
+    const resume = {
+      decisions,
+      messages: run.messages as ModelMessage[],
+      tools: previous.filter((tool) => !decidedIds.has(tool.tool_call_id)),
+    };
+    const startRequest: StartRunRequest = {
+      workspaceId: run.workspaceId,
+      agentId: agent.id,
+      message: String(run.input.message ?? ''),
+      sessionId,
+      userId: run.userId,
+    };
+    const done = this.execute({
+      request: startRequest,
+      agent,
+      runId,
+      sessionId,
+      newSession: false,
+      channel,
+      writer,
+      controller,
+      resume,
+    });
+    this.track(runId, { workspaceId: run.workspaceId, channel, controller, done });
+    done.catch(() => {});
+    return { runId, sessionId, channel, done };
+  }
+
+  /**
+   * Ends a paused run without continuing it (`reason` becomes its error text and the `RunCancelled`
+   * reason) and closes its pending approvals with `approvalStatus`. `null` when it was not paused.
+   */
+  async cancelPaused(
+    run: RunRecord,
+    reason: string,
+    approvalStatus: 'cancelled' | 'expired' = 'cancelled',
+  ): Promise<RunRecord | null> {
+    const cancelled = await cancelPausedRun(this.options.store, run, reason, this.now);
+    if (cancelled) await this.options.hitl?.onClosed(run.workspaceId, run.runId, approvalStatus);
+    return cancelled;
   }
 
   private async ensureSession(
@@ -225,9 +374,28 @@ export class RunManager {
     return page.items.reverse().flatMap((run) => run.messages as ModelMessage[]);
   }
 
+  /** The user's relevant memories for a `memory: true` agent; a failed recall only costs the context. */
+  private async recall(
+    workspaceId: string,
+    request: StartRunRequest,
+    agent: AgentConfig,
+  ): Promise<RecallResult | undefined> {
+    if (!agent.memory || !this.options.memory) return undefined;
+    try {
+      return await this.options.memory.recall({
+        workspaceId,
+        userId: request.userId ?? null,
+        message: request.message,
+      });
+    } catch (error) {
+      this.options.logger.warn({ err: error, agent: agent.id }, 'memory recall failed');
+      return undefined;
+    }
+  }
+
   private async execute(context: {
     request: StartRunRequest;
-    agent: AgentConfig;
+    agent: RuntimeAgent;
     runId: string;
     sessionId: string;
     /** A session created for this run has no history to load. */
@@ -235,6 +403,8 @@ export class RunManager {
     channel: RunChannel;
     writer: EventWriter;
     controller: AbortController;
+    /** Set when continuing a paused run: its conversation so far and the decisions to apply first. */
+    resume?: { decisions: ToolDecision[]; messages: ModelMessage[]; tools: PausedToolExecution[] };
   }): Promise<RunRecord> {
     const { request, agent, runId, sessionId, newSession, channel, writer, controller } = context;
     const { config, logger } = this.options;
@@ -242,41 +412,95 @@ export class RunManager {
     const modelId = agent.model ?? config.models.default;
     const provider = modelId.split(':')[0];
     let final: { status: RunStatus; patch: Parameters<Store['runs']['update']>[2] };
+    const traced = this.options.observability?.startAgentRun({
+      ...{ workspaceId, runId, sessionId, modelId, message: request.message, agentId: agent.id },
+      ...{ userId: request.userId ?? null, agentName: agent.name ?? agent.id, parent: request.traceParent },
+    });
     try {
-      channel.emit({ event: 'RunStarted', model: modelId, model_provider: provider });
-      const [model, history] = await Promise.all([
+      const { resume } = context;
+      if (resume) channel.emit({ event: 'RunContinued', tools: decidedTools(resume.decisions) });
+      else channel.emit({ event: 'RunStarted', model: modelId, model_provider: provider });
+      const [model, sessionHistory, recalled] = await Promise.all([
         this.options.models.languageModel(modelId),
         request.history
           ? Promise.resolve([...request.history])
           : newSession
             ? Promise.resolve([])
             : this.history(workspaceId, sessionId, agent),
+        resume ? Promise.resolve(undefined) : this.recall(workspaceId, request, agent),
       ]);
+      const agentTools = this.options.tools(agent);
+      // Continuing: the paused calls' results first, then the loop resumes right after them.
+      const resumed = resume && [
+        ...resume.messages,
+        await applyDecisions({
+          decisions: resume.decisions,
+          tools: agentTools,
+          emit: (event) => channel.emit(event),
+          abortSignal: controller.signal,
+          runId,
+          sessionId,
+          userId: request.userId ?? null,
+        }),
+      ];
+      const history = resumed ? [...sessionHistory, ...resumed] : sessionHistory;
       const { runAgent } = await import('./agent/agent-runner.js');
       const result = await runAgent({
         runId,
         sessionId,
+        workspaceId,
         userId: request.userId ?? null,
         agentName: agent.name ?? agent.id,
         instructions: agent.instructions,
+        promptSections: agent.promptSections,
         model,
         modelId,
-        tools: this.options.tools(agent),
+        tools: agentTools,
         history,
         message: request.message,
+        messageInHistory: resumed ? true : request.messageInHistory,
+        clientTools: request.clientTools,
+        toolChoice: request.toolChoice,
         maxSteps: agent.max_steps,
-        extraInstructions: request.extraInstructions,
-        temperature: request.temperature,
+        extraInstructions:
+          [request.extraInstructions, recalled?.text]
+            .filter((part) => part !== undefined && part !== '')
+            .join('\n\n') || undefined,
+        temperature: request.temperature ?? agent.temperature,
         maxOutputTokens: request.maxOutputTokens,
         abortSignal: controller.signal,
         emit: (event) => channel.emit(event),
+        observer: traced,
       });
+      if (resume && resumed) {
+        result.messages = [...resumed, ...result.messages];
+        result.tools = [...resume.tools, ...decidedTools(resume.decisions), ...result.tools];
+      } else if (request.messageInHistory && request.history) {
+        // Client-side tool results (OpenAI surface): recorded with the run, so session history stays well formed.
+        result.messages = [...trailingToolResults(request.history), ...result.messages];
+      }
+      const references = knowledgeReferences(result.tools);
       const output = {
         tools: result.tools,
+        ...(references.length > 0 ? { references } : {}),
         model: modelId,
         model_provider: provider,
         finish_reason: result.finishReason,
       };
+      if (result.status === 'completed' && agent.memory && this.options.memory) {
+        // Before RunCompleted, as Agno does: the update's events belong to the run's stream.
+        await this.options.memory.updateAfterRun({
+          workspaceId,
+          sessionId,
+          userId: request.userId ?? null,
+          agentId: agent.id,
+          model,
+          modelId,
+          messages: result.messages,
+          emit: (event) => channel.emit(event),
+          abortSignal: controller.signal,
+        });
+      }
       if (result.status === 'completed') {
         channel.emit({
           event: 'RunCompleted',
@@ -289,6 +513,33 @@ export class RunManager {
         final = {
           status: 'completed',
           patch: { content: result.content, messages: result.messages, metrics: { ...result.metrics }, output },
+        };
+      } else if (result.status === 'paused') {
+        const paused = await openPause(this.options.hitl, {
+          workspaceId,
+          runId,
+          sessionId,
+          userId: request.userId ?? null,
+          sourceType: 'agent',
+          componentId: agent.id,
+          componentName: agent.name ?? agent.id,
+          pending: result.pending ?? [],
+          tools: agentTools,
+        });
+        channel.emit({
+          event: 'RunPaused',
+          content: result.content,
+          tools: paused.tools,
+          requirements: paused.requirements,
+        });
+        final = {
+          status: 'paused',
+          patch: {
+            content: result.content,
+            messages: result.messages,
+            metrics: { ...result.metrics },
+            output: { ...output, paused },
+          },
         };
       } else if (result.status === 'cancelled') {
         const reason = (controller.signal.reason as AbortReason | undefined) ?? 'cancel';
@@ -334,6 +585,7 @@ export class RunManager {
         patch: { ...final.patch, error: `Run events could not be stored: ${(error as Error)?.message ?? error}` },
       };
     }
+    traced?.end(runOutcome(final.status, final.patch));
     try {
       return await this.finish(workspaceId, runId, final);
     } finally {
@@ -369,6 +621,12 @@ export class RunManager {
       entry.controller.abort(this.shuttingDown && reason === 'disconnect' ? 'shutdown' : reason);
       return true;
     }
+    // A paused run executes nowhere: it is cancelled right here (and its approvals closed).
+    const stored = await this.options.store.runs.get(workspaceId, runId);
+    if (stored?.status === 'paused') {
+      await this.cancelPaused(stored, ABORT_MESSAGES[reason]);
+      return true;
+    }
     return this.options.store.runs.requestCancel(workspaceId, runId, this.now());
   }
 
@@ -385,31 +643,48 @@ export class RunManager {
     if (!run) throw new NotFoundError('Run not found');
     let last = afterIndex;
     let stopped = false;
+    let lastEvent = '';
     const deliver = async () => {
       for (const stored of await store.runEvents.list(runId, { afterIndex: last })) {
         if (stopped) return;
         subscriber.onEvent(stored.payload as RunEvent);
         last = stored.eventIndex;
+        lastEvent = stored.event;
       }
     };
-    await deliver();
+    // Watching starts before the first read, so a change signalled during a read is not slept through.
+    const watch = this.follower.watch(runId);
+    try {
+      await deliver();
+    } catch (error) {
+      watch.close();
+      throw error;
+    }
     const poll = async () => {
+      let closing = false;
+      let graceReads = 1;
       while (!stopped) {
         const current = await store.runs.get(workspaceId, runId);
+        const before = last;
         await deliver();
-        // Following stops once the run no longer executes (finished, paused, or gone).
-        if (current?.status !== 'pending' && current?.status !== 'running') break;
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        if (last !== before) closing = isClosingEvent(lastEvent);
+        // Following stops once the run no longer executes (finished, paused, or gone). A sweep that closes a
+        // dead process's run writes the status before its RunError, so one more read waits for that event.
+        if (current?.status !== 'pending' && current?.status !== 'running' && (closing || graceReads-- <= 0)) break;
+        await watch.wait();
       }
       if (!stopped) subscriber.onEnd();
     };
-    poll().catch((error: unknown) => {
-      // A store error while following another process's run ends this stream, never the process.
-      this.options.logger.warn({ err: error, run_id: runId }, 'replaying run events failed');
-      if (!stopped) subscriber.onEnd();
-    });
+    poll()
+      .catch((error: unknown) => {
+        // A store error while following another process's run ends this stream, never the process.
+        this.options.logger.warn({ err: error, run_id: runId }, 'replaying run events failed');
+        if (!stopped) subscriber.onEnd();
+      })
+      .finally(() => watch.close());
     return () => {
       stopped = true;
+      watch.close();
     };
   }
 
@@ -429,6 +704,23 @@ export class RunManager {
         (owner !== undefined && owner.host === host && !processAlive(owner.pid)) ||
         (run.heartbeatAt ?? run.updatedAt) < staleBefore;
       if (!dead) continue;
+      const resumer = this.resumers.get(run.componentType);
+      if (resumer) {
+        // Claimed by owner first: a resume moves `running` to `running`, which the status alone cannot
+        // arbitrate, so of two replicas sweeping at once only the one that swapped the owner resumes the run.
+        const claimed = await store.runs.transition(
+          run.workspaceId,
+          run.runId,
+          ['pending', 'running'],
+          { owner: this.instanceId, heartbeatAt: this.now() },
+          { owner: run.owner },
+        );
+        if (!claimed) continue;
+        if (await resumer(claimed).catch(() => false)) {
+          recovered++;
+          continue;
+        }
+      }
       const message = 'Run interrupted: the process running it stopped before it finished';
       const marked = await store.runs.transition(run.workspaceId, run.runId, ['pending', 'running'], {
         status: 'error',
@@ -474,6 +766,25 @@ export class RunManager {
       tick().catch((error: unknown) => this.options.logger.error({ err: error }, 'run lease upkeep failed'));
     }, this.options.heartbeatMs ?? 5_000);
     this.timer.unref();
+    const signals = this.options.store.runSignals;
+    if (signals) {
+      // A cancel recorded by another replica reaches the owner at once, not at the next tick (issue 12: ≤ 1 s).
+      const stopCancel = signals.onCancelRequested((runId) => this.active.get(runId)?.controller.abort('cancel'));
+      // Cancels pushed while the LISTEN connection was down are read from the rows.
+      const stopResync = signals.onResync(() => {
+        if (this.active.size === 0) return;
+        this.options.store.runs
+          .listCancelRequested(this.instanceId)
+          .then((runIds) => {
+            for (const runId of runIds) this.active.get(runId)?.controller.abort('cancel');
+          })
+          .catch((error: unknown) => this.options.logger.warn({ err: error }, 'reading cancel requests failed'));
+      });
+      this.stopSignals = () => {
+        stopCancel();
+        stopResync();
+      };
+    }
   }
 
   /**
@@ -484,6 +795,9 @@ export class RunManager {
     this.shuttingDown = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.stopSignals?.();
+    this.stopSignals = undefined;
+    this.follower.close();
     const pending = [...this.active.values()].map((entry) => entry.done);
     if (pending.length === 0) return;
     let timer: NodeJS.Timeout | undefined;

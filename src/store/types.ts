@@ -5,6 +5,24 @@
  * @module
  */
 
+import type { SearchIndex } from '../search/types.js';
+import type { AgentsStore } from './agents-types.js';
+import type { ApprovalStore } from './approvals-types.js';
+import type { KnowledgeStore } from './knowledge-types.js';
+import type { MemoryStore } from './memory-types.js';
+import type { ObservabilityStore } from './observability-types.js';
+import type { RunSignals } from './run-signals.js';
+import type { EventBusStore, ScheduleStore } from './schedules-types.js';
+import type { WorkflowStore } from './workflow-types.js';
+
+export type * from './agents-types.js';
+export type * from './approvals-types.js';
+export type * from './memory-types.js';
+export type * from './observability-types.js';
+export type { RunSignals } from './run-signals.js';
+export type * from './schedules-types.js';
+export type * from './workflow-types.js';
+
 /** The lifecycle of a run, spelled as on the wire (CONTRACT.md §5). */
 export type RunStatus = 'pending' | 'running' | 'completed' | 'paused' | 'cancelled' | 'error';
 
@@ -125,13 +143,16 @@ export interface RunStore {
   /**
    * Compare-and-set: applies the patch only while the run's status is one of `from`, atomically, so
    * two writers (or two replicas) can never both move a run. `null` when the run is missing or in
-   * another status.
+   * another status. With `options.owner`, the lease owner must also still be that value (`null`: no
+   * owner): how one replica claims a dead replica's run when the status alone (`running` → `running`)
+   * cannot tell two claimers apart.
    */
   transition(
     workspaceId: string,
     runId: string,
     from: readonly RunStatus[],
     patch: RunUpdate,
+    options?: { owner?: string | null },
   ): Promise<RunRecord | null>;
   /** Runs still `pending` or `running`, in every workspace (start-up recovery, lease sweeps). */
   listUnfinished(): Promise<RunRecord[]>;
@@ -330,6 +351,24 @@ export interface Store {
   readonly apiKeys: ApiKeyStore;
   readonly rateLimits: RateLimitStore;
   readonly audit: AuditStore;
+  readonly schedules: ScheduleStore;
+  readonly eventBus: EventBusStore;
+  /** Pending and resolved human decisions of paused runs (issue 8). */
+  readonly approvals: ApprovalStore;
+  /** User memories, session summaries and episodes (issue 6). */
+  readonly memory: MemoryStore;
+  /** Contents of knowledge bases (issue 6); their chunks are in `search`. */
+  readonly knowledge: KnowledgeStore;
+  /** The hybrid (FTS + vector) search index over chunks (issue 6, `search/`). */
+  readonly search: SearchIndex;
+  /** Traces, daily metrics and eval runs (issue 10). */
+  readonly observability: ObservabilityStore;
+  /** Agents, personas and plugins defined through the API (issue 9). */
+  readonly agents: AgentsStore;
+  /** Workflow step checkpoints and API-created workflow definitions (issue 7). */
+  readonly workflows: WorkflowStore;
+  /** Cross-process push about runs (Postgres LISTEN/NOTIFY); absent where the database cannot push (SQLite). */
+  readonly runSignals?: RunSignals;
   /** Applies pending migrations in order, each in a transaction; with `dryRun` only reports them. Idempotent. */
   migrate(options?: { dryRun?: boolean }): Promise<MigrationResult>;
   /** Round-trips the database; throws when it does not answer. */

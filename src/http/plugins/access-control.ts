@@ -6,6 +6,7 @@
  * @module
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import FindMyWay from 'find-my-way';
 import {
   type Authenticator,
   formatRequirement,
@@ -126,14 +127,11 @@ export function registerAuthentication(app: FastifyInstance, authenticator: Auth
     if (principal.kind === 'dev') assertLocalCaller(request);
     request.principal = principal;
     if (!access?.scope) return;
-    const requirement: ScopeRequirement = parseRequirement(access.scope);
-    if (access.scopeParam) {
-      const id = (request.params as Record<string, string | undefined>)[access.scopeParam];
-      if (id !== undefined) requirement.id = id;
-    }
-    const allowed = access.anyId
-      ? hasAnyScopeFor(principal.scopes, requirement.resource, requirement.action)
-      : hasScope(principal.scopes, requirement);
+    const { allowed, requirement } = checkAccess(
+      principal,
+      access,
+      request.params as Record<string, string | undefined>,
+    );
     if (!allowed) {
       throw new AgentOsError(
         'AOS_AUTH_FORBIDDEN',
@@ -142,4 +140,54 @@ export function registerAuthentication(app: FastifyInstance, authenticator: Auth
       );
     }
   });
+}
+
+/** Whether `principal` passes a route's declared access with the route's path `params` (the rule of the hook above). */
+function checkAccess(
+  principal: Principal,
+  access: RouteAccess,
+  params: Record<string, string | undefined>,
+): { allowed: boolean; requirement: ScopeRequirement } {
+  if (access.public || !access.scope)
+    return { allowed: true, requirement: { resource: '*', action: '*' } as ScopeRequirement };
+  const requirement: ScopeRequirement = parseRequirement(access.scope);
+  if (access.scopeParam) {
+    const id = params[access.scopeParam];
+    if (id !== undefined) requirement.id = id;
+  }
+  const allowed = access.anyId
+    ? hasAnyScopeFor(principal.scopes, requirement.resource, requirement.action)
+    : hasScope(principal.scopes, requirement);
+  return { allowed, requirement };
+}
+
+const routers = new WeakMap<
+  RegisteredRoute[],
+  { size: number; router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1> }
+>();
+
+/**
+ * Whether `principal` could call `method path` of this server itself. Work done later on a caller's
+ * behalf under a broader internal principal (a schedule's endpoint) is checked with this when it is
+ * declared, so it can never do what its author could not. An unknown route is refused (fail closed).
+ */
+export function mayCallRoute(app: FastifyInstance, principal: Principal, method: string, path: string): boolean {
+  const registry = app.routeAccess;
+  let entry = routers.get(registry);
+  if (!entry || entry.size !== registry.length) {
+    const router = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true });
+    for (const route of registry) {
+      try {
+        router.on(route.method as FindMyWay.HTTPMethod, route.url, () => {}, { access: route.access });
+      } catch {
+        // A method find-my-way does not know cannot be a schedule's target either.
+      }
+    }
+    entry = { size: registry.length, router };
+    routers.set(registry, entry);
+  }
+  const found = entry.router.find(method.toUpperCase() as FindMyWay.HTTPMethod, path.split('?')[0] ?? path);
+  if (!found) return false;
+  const access = (found.store as { access: RouteAccess }).access;
+  return checkAccess(principal, access, found.params).allowed;
 }

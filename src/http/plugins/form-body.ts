@@ -40,16 +40,25 @@ export async function registerFormBodies(app: FastifyInstance, options: FormBody
       if (total > limit) throw new AgentOsError('AOS_PAYLOAD_TOO_LARGE', `Request body is larger than ${limit} bytes`);
     };
     const body: Record<string, unknown> = {};
-    const files: { field: string; filename: string; mimetype: string; size: number }[] = [];
+    const files: { field: string; filename: string; mimetype: string; size: number; data?: Buffer }[] = [];
     try {
       for await (const part of request.parts()) {
         if (part.type === 'file') {
           let size = 0;
+          const kept: Buffer[] = [];
           for await (const chunk of part.file) {
             size += (chunk as Buffer).length;
             count((chunk as Buffer).length);
+            if (config.keepFiles) kept.push(chunk as Buffer);
           }
-          files.push({ field: part.fieldname, filename: part.filename, mimetype: part.mimetype, size });
+          files.push({
+            field: part.fieldname,
+            filename: part.filename,
+            mimetype: part.mimetype,
+            size,
+            // Routes that ingest files (knowledge) get the bytes; the others only a description.
+            ...(config.keepFiles ? { data: Buffer.concat(kept) } : {}),
+          });
         } else {
           count(Buffer.byteLength(String(part.value)));
           body[part.fieldname] = part.value;

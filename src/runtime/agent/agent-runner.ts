@@ -8,21 +8,39 @@ import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { jsonSchema, type ModelMessage, stepCountIs, streamText, type ToolSet, tool } from 'ai';
 import { z } from 'zod';
 import type { RunEventInput, RunMetrics, ToolExecution } from '../../events/index.js';
-import type { ToolDefinition } from '../tools/types.js';
+import type { RunObserver } from '../../observability/agent-trace.js';
+import type { ToolDefinition, ToolSpanOpener } from '../tools/types.js';
+import { assembleSystemPrompt, type PromptSection } from './context.js';
 
 /** Everything one agent run needs; the run manager assembles it. */
 export interface AgentRunInput {
   runId: string;
   sessionId: string;
+  /** Handed to tools that read tenant data (knowledge_search). */
+  workspaceId?: string | undefined;
   userId: string | null;
   agentName: string;
   instructions?: string | readonly string[] | undefined;
+  /** Persona and skill sections of a database agent (see `context.ts`). */
+  promptSections?: readonly PromptSection[] | undefined;
   model: LanguageModelV3;
   /** `provider:model`, as the run reports it. */
   modelId: string;
   tools: readonly ToolDefinition[];
   history: readonly ModelMessage[];
   message: string;
+  /**
+   * The history already ends with the turn to answer (an OpenAI request ending in tool results), so no
+   * user message is added.
+   */
+  messageInHistory?: boolean | undefined;
+  /**
+   * Tools the caller executes (OpenAI client-side tools): offered to the model without `execute`, so a
+   * call to one ends the loop and comes back to the caller as a tool call.
+   */
+  clientTools?: readonly { name: string; description?: string | undefined; parameters: Record<string, unknown> }[];
+  /** AI SDK tool choice for this run. */
+  toolChoice?: 'auto' | 'none' | 'required' | { type: 'tool'; toolName: string } | undefined;
   maxSteps: number;
   /** Appended to the system prompt for this run only. */
   extraInstructions?: string | undefined;
@@ -31,11 +49,14 @@ export interface AgentRunInput {
   abortSignal: AbortSignal;
   emit(event: RunEventInput): void;
   now?: () => number;
+  /** Tracing of this run (`observability/agent-trace.ts`): sees every stream part and wraps tool calls. */
+  observer?: RunObserver | undefined;
 }
 
 /** How the loop ended and what it produced. */
 export interface AgentRunResult {
-  status: 'completed' | 'cancelled' | 'error';
+  /** `paused`: the loop stopped at calls of human-in-the-loop tools (`pending`), none of them executed. */
+  status: 'completed' | 'paused' | 'cancelled' | 'error';
   content: string;
   /** The user message and everything the model and tools added, for history and the API. */
   messages: ModelMessage[];
@@ -43,6 +64,8 @@ export interface AgentRunResult {
   metrics: RunMetrics;
   finishReason?: string;
   error?: { message: string; type: string };
+  /** With `paused`: the calls awaiting a human (see `runtime/hitl`). */
+  pending?: ToolExecution[];
 }
 
 function toAiTools(tools: readonly ToolDefinition[], input: AgentRunInput): ToolSet {
@@ -52,17 +75,30 @@ function toAiTools(tools: readonly ToolDefinition[], input: AgentRunInput): Tool
       definition.inputSchema instanceof z.ZodType
         ? definition.inputSchema
         : jsonSchema(definition.inputSchema as Parameters<typeof jsonSchema>[0]);
+    if (definition.hitl) {
+      // No `execute`: the SDK ends the loop at a call of this tool, unexecuted, and the run pauses.
+      set[definition.name] = tool({
+        description: definition.description,
+        inputSchema: schema as z.ZodType<Record<string, unknown>>,
+      });
+      continue;
+    }
     set[definition.name] = tool({
       description: definition.description,
       inputSchema: schema as z.ZodType<Record<string, unknown>>,
-      execute: (args: Record<string, unknown>, options) =>
-        definition.execute(args, {
-          abortSignal: options.abortSignal ?? input.abortSignal,
-          toolCallId: options.toolCallId,
-          runId: input.runId,
-          sessionId: input.sessionId,
-          userId: input.userId,
-        }),
+      execute: (args: Record<string, unknown>, options) => {
+        const call = (tracing?: { withSpan: ToolSpanOpener }) =>
+          definition.execute(args, {
+            ...tracing,
+            abortSignal: options.abortSignal ?? input.abortSignal,
+            toolCallId: options.toolCallId,
+            runId: input.runId,
+            sessionId: input.sessionId,
+            userId: input.userId,
+            ...(input.workspaceId === undefined ? {} : { workspaceId: input.workspaceId }),
+          });
+        return input.observer ? input.observer.wrapTool(definition.name, options.toolCallId, args, call) : call();
+      },
     });
   }
   return set;
@@ -76,12 +112,24 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function systemPrompt(input: AgentRunInput): string | undefined {
-  const instructions = Array.isArray(input.instructions) ? input.instructions.join('\n') : input.instructions;
-  const parts = [`You are ${input.agentName}.`, instructions, input.extraInstructions].filter(
-    (part) => part !== undefined && part !== '',
-  );
-  return parts.join('\n');
+function systemPrompt(input: AgentRunInput): string {
+  return assembleSystemPrompt({
+    agentName: input.agentName,
+    instructions: input.instructions,
+    promptSections: input.promptSections,
+    extraInstructions: input.extraInstructions,
+  }).systemPrompt;
+}
+
+function clientToolSet(input: AgentRunInput): ToolSet {
+  const set: ToolSet = {};
+  for (const definition of input.clientTools ?? []) {
+    set[definition.name] = tool({
+      ...(definition.description === undefined ? {} : { description: definition.description }),
+      inputSchema: jsonSchema(definition.parameters as Parameters<typeof jsonSchema>[0]),
+    });
+  }
+  return set;
 }
 
 /** Runs the agent loop to its end; never throws for model or tool failures (they come back as `error`). */
@@ -90,11 +138,15 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunResult> {
   const started = now();
   const [provider] = input.modelId.split(':');
   const userMessage: ModelMessage = { role: 'user', content: input.message };
+  const added: ModelMessage[] = input.messageInHistory ? [] : [userMessage];
   const tools = new Map<string, ToolExecution>();
   const toolStarted = new Map<string, number>();
   let content = '';
   let firstTokenAt: number | undefined;
   let stepStarted = started;
+  // The SDK emits `start-step` only with the first chunk of the response, so the request time is
+  // taken in `prepareStep`, which runs just before each model call.
+  let stepRequestedAt: number | undefined;
   let stepFirstTokenAt: number | undefined;
   let inputTokens = 0;
   let outputTokens = 0;
@@ -113,9 +165,15 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunResult> {
   const result = streamText({
     model: input.model,
     system: systemPrompt(input),
-    messages: [...input.history, userMessage],
-    tools: toAiTools(input.tools, input),
+    messages: [...input.history, ...added],
+    tools: { ...toAiTools(input.tools, input), ...clientToolSet(input) },
+    ...(input.toolChoice === undefined ? {} : { toolChoice: input.toolChoice }),
     stopWhen: stepCountIs(input.maxSteps),
+    prepareStep: () => {
+      stepRequestedAt = now();
+      input.observer?.onModelRequest?.();
+      return undefined;
+    },
     abortSignal: input.abortSignal,
     maxRetries: 1,
     ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
@@ -127,9 +185,11 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunResult> {
 
   try {
     for await (const part of result.fullStream) {
+      input.observer?.onPart(part);
       switch (part.type) {
         case 'start-step':
-          stepStarted = now();
+          stepStarted = stepRequestedAt ?? now();
+          stepRequestedAt = undefined;
           stepFirstTokenAt = undefined;
           input.emit({ event: 'ModelRequestStarted', model: input.modelId, model_provider: provider });
           break;
@@ -213,19 +273,28 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunResult> {
       failure = { message: errorMessage(error), type: (error as Error)?.name ?? 'Error' };
     }
   }
-  if (!aborted && !failure) input.emit({ event: 'RunContentCompleted' });
+  const gated = new Set(input.tools.filter((definition) => definition.hitl).map((definition) => definition.name));
+  const pending =
+    aborted || failure
+      ? []
+      : [...tools.values()].filter(
+          (execution) => gated.has(execution.tool_name) && execution.result === undefined && !execution.tool_call_error,
+        );
+  // A pause ends the stream with RunPaused (Agno), not with the content's completion.
+  if (!aborted && !failure && pending.length === 0) input.emit({ event: 'RunContentCompleted' });
 
   const messages: ModelMessage[] =
     responseMessages.length > 0
-      ? [userMessage, ...responseMessages]
-      : [userMessage, ...(content === '' ? [] : [{ role: 'assistant' as const, content }])];
+      ? [...added, ...responseMessages]
+      : [...added, ...(content === '' ? [] : [{ role: 'assistant' as const, content }])];
   return {
-    status: aborted ? 'cancelled' : failure ? 'error' : 'completed',
+    status: aborted ? 'cancelled' : failure ? 'error' : pending.length > 0 ? 'paused' : 'completed',
     content,
     messages,
     tools: [...tools.values()],
     metrics: metrics(),
     ...(finishReason === undefined ? {} : { finishReason }),
     ...(failure ? { error: failure } : {}),
+    ...(pending.length > 0 ? { pending } : {}),
   };
 }

@@ -24,6 +24,13 @@ function toolOutputText(output: unknown): string {
   return stringify(output);
 }
 
+/** The `tool` messages that end a history: the results a continuation of tool calls answers. */
+export function trailingToolResults(history: readonly ModelMessage[]): ModelMessage[] {
+  let start = history.length;
+  while (start > 0 && history[start - 1]?.role === 'tool') start -= 1;
+  return history.slice(start);
+}
+
 /** Renders stored model messages for the API. */
 export function toDisplayMessages(messages: readonly ModelMessage[]): DisplayMessage[] {
   const display: DisplayMessage[] = [];

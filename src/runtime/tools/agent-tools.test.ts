@@ -4,7 +4,7 @@ import { parseConfig } from '../../config/index.js';
 import { createAgentToolResolver } from './agent-tools.js';
 
 describe('agent tool resolution', () => {
-  it('offers runnable tools and withholds the ones that need a human or another room (fail closed)', () => {
+  it('offers every tool, gated ones with their human-in-the-loop flags (the runner never executes them alone)', () => {
     const config = parseConfig(
       {
         tools: [
@@ -15,28 +15,33 @@ describe('agent tool resolution', () => {
           {
             id: 'a',
             tools: [
-              'calculator',
-              'http_request',
               'notify',
               'ask_user',
-              'knowledge_search',
               { name: 'current_time', requires_confirmation: true },
+              { name: 'http_request', requires_user_input: true, user_input_fields: ['url'] },
+              { name: 'calculator', approval: 'required', approval_timeout_s: 60 },
             ],
           },
         ],
       },
       { source: 'test' },
     );
-    const { logger, lines } = memoryLogger('warn');
+    const { logger } = memoryLogger('warn');
     const resolve = createAgentToolResolver({ config, logger });
     const agent = config.agents[0];
     if (!agent) throw new Error('no agent');
-    expect(resolve(agent).map((tool) => tool.name)).toEqual(['calculator', 'http_request', 'notify']);
-    const warning = lines().find((line) => line.msg === 'agent tools not offered to the model yet');
-    expect(warning?.withheld).toEqual([
-      'ask_user (needs human-in-the-loop support)',
-      'knowledge_search (arrives with the memory and knowledge work)',
-      'current_time (needs human-in-the-loop support)',
+    const tools = resolve(agent);
+    expect(tools.map((tool) => [tool.name, tool.hitl ?? null])).toEqual([
+      ['notify', null],
+      // A declared tool without a webhook is executed by the caller (CONTRACT.md §2).
+      ['ask_user', expect.objectContaining({ externalExecution: true, requiresConfirmation: false })],
+      ['current_time', expect.objectContaining({ requiresConfirmation: true })],
+      ['http_request', expect.objectContaining({ requiresUserInput: true, userInputFields: ['url'] })],
+      // `approval: required` implies a confirmation (Agno's @approval).
+      [
+        'calculator',
+        expect.objectContaining({ approval: 'required', requiresConfirmation: true, approvalTimeoutS: 60 }),
+      ],
     ]);
   });
 });

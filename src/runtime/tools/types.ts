@@ -5,6 +5,8 @@
  * @module
  */
 import type { z } from 'zod';
+import type { SpanOptions } from '../../observability/spans.js';
+import type { ToolHitl } from '../hitl/types.js';
 
 /** Context passed to every tool execution. */
 export interface ToolExecutionContext {
@@ -15,7 +17,14 @@ export interface ToolExecutionContext {
   runId: string;
   sessionId: string;
   userId: string | null;
+  /** The run's workspace; tools that read tenant data (knowledge_search) refuse to run without it. */
+  workspaceId?: string;
+  /** Opens a span under this call's `execute_tool` span (e.g. `retrieval`); absent when the run is not traced. */
+  withSpan?: ToolSpanOpener;
 }
+
+/** See {@link ToolExecutionContext.withSpan}. */
+export type ToolSpanOpener = <T>(options: SpanOptions, fn: () => Promise<T>) => Promise<T>;
 
 /** A JSON Schema object (as written in declarative tool configs). */
 export type JsonSchemaObject = Record<string, unknown>;
@@ -31,4 +40,9 @@ export interface ToolDefinition {
    * anything else as JSON). A thrown error becomes a `ToolCallError` and is shown to the model.
    */
   execute(args: Record<string, unknown>, context: ToolExecutionContext): Promise<unknown>;
+  /**
+   * Human-in-the-loop settings of this agent's entry (`runtime/hitl`): a gated tool is offered to the
+   * model but never executed by the loop; the run pauses at its call and `execute` runs on continue.
+   */
+  hitl?: ToolHitl;
 }

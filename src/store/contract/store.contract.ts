@@ -8,6 +8,13 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isAgentOsError } from '../../errors/index.js';
 import type { AuditSeal, Store } from '../types.js';
+import { runAgentsContract } from './agents.contract.js';
+import { runApprovalsContract } from './approvals.contract.js';
+import { runKnowledgeContract } from './knowledge.contract.js';
+import { runMemoryContract } from './memory.contract.js';
+import { runObservabilityContract } from './observability.contract.js';
+import { runSchedulesContract } from './schedules.contract.js';
+import { runWorkflowContract } from './workflow.contract.js';
 
 /** How a contract run gets a fresh, migrated store. */
 export interface StoreContractOptions {
@@ -215,6 +222,30 @@ export function runStoreContract({ name, createStore }: StoreContractOptions): v
         expect(await store.runs.transition('other', 'r1', ['completed'], { status: 'error' })).toBeNull();
       });
 
+      it('transition with an owner condition lets exactly one of two claimers take a run', async () => {
+        await store.runs.create({
+          runId: 'r1',
+          sessionId: 's1',
+          componentType: 'agent',
+          componentId: 'a',
+          owner: 'dead',
+          status: 'running',
+        });
+        const claims = await Promise.all(
+          ['p1', 'p2'].map((owner) =>
+            store.runs.transition('default', 'r1', ['running'], { owner, heartbeatAt: 1 }, { owner: 'dead' }),
+          ),
+        );
+        expect(claims.filter((claim) => claim !== null)).toHaveLength(1);
+        const winner = claims.find((claim) => claim !== null)?.owner;
+        expect((await store.runs.get('default', 'r1'))?.owner).toBe(winner);
+        await store.runs.create({ runId: 'r2', sessionId: 's1', componentType: 'agent', componentId: 'a' });
+        expect(await store.runs.transition('default', 'r2', ['pending'], { owner: 'x' }, { owner: 'y' })).toBeNull();
+        expect(
+          await store.runs.transition('default', 'r2', ['pending'], { owner: 'x' }, { owner: null }),
+        ).toMatchObject({ owner: 'x' });
+      });
+
       it('lists unfinished runs across workspaces, heartbeats and cancel requests by owner', async () => {
         await store.sessions.create({ sessionId: 's2', sessionType: 'agent', componentId: 'a', workspaceId: 'w2' });
         await store.runs.create({
@@ -368,6 +399,14 @@ export function runStoreContract({ name, createStore }: StoreContractOptions): v
         expect(decisions.filter((decision) => decision.allowed)).toHaveLength(7);
       });
     });
+
+    runAgentsContract(() => store);
+    runApprovalsContract(() => store);
+    runKnowledgeContract(() => store);
+    runMemoryContract(() => store);
+    runObservabilityContract(() => store);
+    runSchedulesContract(() => store);
+    runWorkflowContract(() => store);
 
     describe('audit log', () => {
       // A keyless digest is enough to test the chain; the server seals with an HMAC.

@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type Selectable, sql } from 'kysely';
 import { ConflictError, NotFoundError } from '../../errors/index.js';
+import { KyselySearchIndex } from '../../search/kysely-search-index.js';
 import type {
   ApiKeyCreate,
   ApiKeyRecord,
@@ -34,22 +35,21 @@ import type {
   Store,
   StoreCapabilities,
 } from '../types.js';
+import { KyselyAgentsStore } from './agents-store.js';
+import { KyselyApprovalStore } from './approvals-store.js';
 import { isForeignKeyViolation, isUniqueViolation } from './constraint-errors.js';
 import { decodeJson, encodeJson } from './json-codec.js';
+import { KyselyKnowledgeStore } from './knowledge-store.js';
+import { KyselyMemoryStore } from './memory-store.js';
 import { runMigrations } from './migrate.js';
+import { KyselyObservabilityStore } from './observability-store.js';
+import { pageBounds } from './paging.js';
+import { KyselyEventBusStore, KyselyScheduleStore } from './schedules-store.js';
 import type { ApiKeysTable, AuditLogTable, Database, RunsTable, SessionsTable } from './tables.js';
+import { KyselyWorkflowStore } from './workflow-store.js';
 
 /** The workspace every row belongs to unless one is named (CONTRACT.md §4). */
 export const DEFAULT_WORKSPACE = 'default';
-
-const DEFAULT_LIMIT = 20;
-const MAX_LIMIT = 1000;
-
-function pageBounds(request: PageRequest): { limit: number; offset: number } {
-  const limit = Math.min(Math.max(Math.trunc(request.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
-  const page = Math.max(Math.trunc(request.page ?? 1), 1);
-  return { limit, offset: (page - 1) * limit };
-}
 
 /** Drivers return counts as number (SQLite) or string (Postgres bigint); both become a number. */
 function toCount(value: unknown): number {
@@ -301,15 +301,19 @@ class KyselyRunStore implements RunStore {
     runId: string,
     from: readonly RunStatus[],
     patch: RunUpdate,
+    options: { owner?: string | null } = {},
   ): Promise<RunRecord | null> {
     if (from.length === 0) return null;
-    const result = await this.db
+    let query = this.db
       .updateTable('runs')
       .set(runValues(patch, this.now()))
       .where('run_id', '=', runId)
       .where('workspace_id', '=', workspaceId)
-      .where('status', 'in', [...from])
-      .executeTakeFirst();
+      .where('status', 'in', [...from]);
+    if (options.owner !== undefined) {
+      query = options.owner === null ? query.where('owner', 'is', null) : query.where('owner', '=', options.owner);
+    }
+    const result = await query.executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) return null;
     return this.get(workspaceId, runId);
   }
@@ -699,6 +703,15 @@ export class KyselyStore implements Store {
   readonly apiKeys: ApiKeyStore;
   readonly rateLimits: RateLimitStore;
   readonly audit: AuditStore;
+  readonly schedules: KyselyScheduleStore;
+  readonly eventBus: KyselyEventBusStore;
+  readonly approvals: KyselyApprovalStore;
+  readonly memory: KyselyMemoryStore;
+  readonly knowledge: KyselyKnowledgeStore;
+  readonly search: KyselySearchIndex;
+  readonly observability: KyselyObservabilityStore;
+  readonly agents: KyselyAgentsStore;
+  readonly workflows: KyselyWorkflowStore;
   private readonly db: Kysely<Database>;
   private readonly migrations: Record<string, Migration>;
   private readonly onClose: (() => void | Promise<void>) | undefined;
@@ -715,6 +728,20 @@ export class KyselyStore implements Store {
     this.apiKeys = new KyselyApiKeyStore(db, now);
     this.rateLimits = new KyselyRateLimitStore(db);
     this.audit = new KyselyAuditStore(db, now, capabilities.dialect);
+    this.schedules = new KyselyScheduleStore(db, now);
+    this.eventBus = new KyselyEventBusStore(db, now);
+    this.approvals = new KyselyApprovalStore(db as Kysely<unknown>, now);
+    this.memory = new KyselyMemoryStore(db, now);
+    this.knowledge = new KyselyKnowledgeStore(db as Kysely<unknown>, now);
+    this.search = new KyselySearchIndex(db as Kysely<unknown>, now, capabilities);
+    this.observability = new KyselyObservabilityStore(db, now);
+    this.agents = new KyselyAgentsStore(db as Kysely<unknown>, now);
+    this.workflows = new KyselyWorkflowStore(db as Kysely<unknown>, now);
+  }
+
+  /** The Kysely handle, for whole-table tools (`agentos migrate --from … --to …`) and adapter tests. */
+  get kysely(): Kysely<Database> {
+    return this.db;
   }
 
   migrate(options: { dryRun?: boolean } = {}): Promise<MigrationResult> {
@@ -733,7 +760,18 @@ export class KyselyStore implements Store {
       await transaction.deleteFrom('api_keys').execute();
       await transaction.deleteFrom('rate_limits').execute();
       await transaction.deleteFrom('audit_log').execute();
+      await transaction.deleteFrom('bus_deliveries').execute();
+      await transaction.deleteFrom('bus_events').execute();
+      await transaction.deleteFrom('schedule_runs').execute();
+      await transaction.deleteFrom('schedules').execute();
     });
+    await this.memory.dangerouslyClearAll();
+    await this.knowledge.dangerouslyClearAll();
+    await this.search.dangerouslyClearAll();
+    await this.observability.dangerouslyClearAll();
+    await this.approvals.clear();
+    await this.agents.clear();
+    await this.workflows.dangerouslyClearAll();
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Generated } from 'kysely';
+import type { BusDeliveriesTable, BusEventsTable, ScheduleRunsTable, SchedulesTable } from './schedules-store.js';
 
 export interface SessionsTable {
   session_id: string;
@@ -87,4 +88,8 @@ export interface Database {
   api_keys: ApiKeysTable;
   rate_limits: RateLimitsTable;
   audit_log: AuditLogTable;
+  schedules: SchedulesTable;
+  schedule_runs: ScheduleRunsTable;
+  bus_events: BusEventsTable;
+  bus_deliveries: BusDeliveriesTable;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runStoreContract } from '../contract/store.contract.js';
+import { migrations } from '../migrations/index.js';
 import { createSqliteStore, sqlitePathFromUrl } from './sqlite-store.js';
 
 runStoreContract({
@@ -48,7 +49,7 @@ describe('sqlite adapter', () => {
     const path = tempDb();
     const store = createSqliteStore({ url: `sqlite:${path}` });
     const dry = await store.migrate({ dryRun: true });
-    expect(dry.applied).toEqual(['001-initial', '002-run-output', '003-rate-limits', '004-audit-log']);
+    expect(dry.applied).toEqual(Object.keys(migrations).sort());
     expect(dry.migrations.every((migration) => !migration.applied)).toBe(true);
     await store.close();
     const raw = new Database(path, { readonly: true });
@@ -60,12 +61,7 @@ describe('sqlite adapter', () => {
   it('keeps data across reopen and migrates once', async () => {
     const path = tempDb();
     const first = createSqliteStore({ url: `sqlite:${path}` });
-    expect((await first.migrate()).applied).toEqual([
-      '001-initial',
-      '002-run-output',
-      '003-rate-limits',
-      '004-audit-log',
-    ]);
+    expect((await first.migrate()).applied).toEqual(Object.keys(migrations).sort());
     await first.sessions.create({ sessionId: 's1', sessionType: 'agent', componentId: 'a' });
     await first.close();
     const second = createSqliteStore({ url: `sqlite:${path}` });

@@ -6,7 +6,7 @@ import * as sqliteVec from 'sqlite-vec';
 import { AgentOsError } from '../../errors/index.js';
 import { KyselyStore } from '../kysely/kysely-store.js';
 import type { Database as Schema } from '../kysely/tables.js';
-import { sqliteMigrations } from '../migrations/sqlite/index.js';
+import { migrations } from '../migrations/index.js';
 
 /** Options of {@link createSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -87,7 +87,7 @@ export function createSqliteStore(options: SqliteStoreOptions): KyselyStore {
   return new KyselyStore({
     db,
     capabilities: { dialect: 'sqlite', vectorSearch, multiWriter: false },
-    migrations: sqliteMigrations,
+    migrations,
     ...(options.now ? { now: options.now } : {}),
   });
 }

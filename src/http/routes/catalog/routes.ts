@@ -3,13 +3,16 @@
  * only what the caller's per-resource scopes allow; runs and details grow with the runtime issues.
  * @module
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { storedAgentEntries } from '../../../agents/catalog.js';
 import { hasScope, type Principal } from '../../../auth/index.js';
 import { idSchema } from '../../../config/index.js';
+import { stepKind } from '../../../config/workflow-schema.js';
 import { NotFoundError } from '../../../errors/index.js';
 import type { Services } from '../../../services.js';
+import { workspaceOf } from '../../plugins/access-control.js';
 import type { ZodApp } from '../../route-config.js';
 import { pageMeta, pageQuery, paginate } from '../pagination.js';
 
@@ -21,6 +24,8 @@ const agentView = z.object({
   tools: z.array(z.string()),
   has_knowledge: z.boolean(),
   has_memory: z.boolean(),
+  /** Defined in the database (`/api/agents`, `/components`), not in the config file. */
+  is_component: z.boolean().optional(),
 });
 
 const teamView = z.object({
@@ -37,7 +42,15 @@ const workflowView = z.object({
   id: z.string(),
   name: z.string(),
   description: z.string().optional(),
-  steps: z.array(z.object({ name: z.string(), agent: z.string().optional(), team: z.string().optional() })),
+  steps: z.array(
+    z.object({
+      name: z.string(),
+      /** `agent`, `team`, `function`, `parallel`, `condition`, `loop` or `router`. */
+      type: z.string(),
+      agent: z.string().optional(),
+      team: z.string().optional(),
+    }),
+  ),
 });
 
 type Resource = 'agents' | 'teams' | 'workflows';
@@ -54,6 +67,8 @@ interface ResourceSpec {
   /** Response schema of one item; call sites check `items` against it with `satisfies`. */
   view: z.ZodType<{ id: string }>;
   items: { id: string }[];
+  /** Items defined in the database for the caller's workspace, listed after the config's. */
+  stored?: (request: FastifyRequest) => Promise<{ id: string }[]>;
 }
 
 /** The list and get routes of one resource type. */
@@ -72,7 +87,8 @@ function registerResource(app: ZodApp, spec: ResourceSpec): void {
       response: { 200: z.object({ [resource]: z.array(view), meta: pageMeta }) },
     },
     handler: async (request) => {
-      const visible = items.filter((item) => readable(request.principal, resource, item.id));
+      const all = spec.stored ? [...items, ...(await spec.stored(request))] : items;
+      const visible = all.filter((item) => readable(request.principal, resource, item.id));
       const page = paginate(visible, request.query);
       return { [resource]: page.items, meta: page.meta };
     },
@@ -89,7 +105,8 @@ function registerResource(app: ZodApp, spec: ResourceSpec): void {
     },
     handler: async (request) => {
       const id = (request.params as Record<string, string>)[param];
-      const found = items.find((item) => item.id === id);
+      const found =
+        items.find((item) => item.id === id) ?? (await spec.stored?.(request))?.find((item) => item.id === id);
       if (!found) throw new NotFoundError(`${singular} not found`);
       return found;
     },
@@ -118,6 +135,7 @@ export const catalogRoutes: FastifyPluginAsync<{ services: Services }> = async (
       has_knowledge: agent.knowledge !== undefined,
       has_memory: agent.memory === true,
     })) satisfies z.output<typeof agentView>[],
+    stored: (request) => storedAgentEntries(services.store, config, workspaceOf(request)),
   });
   registerResource(app, {
     resource: 'teams',
@@ -144,6 +162,7 @@ export const catalogRoutes: FastifyPluginAsync<{ services: Services }> = async (
       ...description(workflow),
       steps: workflow.steps.map((step) => ({
         name: step.name,
+        type: stepKind(step),
         ...(step.agent === undefined ? {} : { agent: step.agent }),
         ...(step.team === undefined ? {} : { team: step.team }),
       })),

@@ -13,8 +13,13 @@ export interface ConversationInput {
   history: ModelMessage[];
   /** The system and developer messages, joined; undefined when there are none. */
   extraInstructions: string | undefined;
-  /** The last user message: the run's message. */
+  /** The last user message: the run's message ('' when the conversation ends with tool results). */
   message: string;
+  /**
+   * The conversation ends with `tool` messages answering the model's client-side tool calls: `history`
+   * holds every turn and the model continues from it, no new user message is added.
+   */
+  continuesToolCalls: boolean;
 }
 
 function badRequest(message: string): AgentOsError {
@@ -56,14 +61,13 @@ export function toConversation(messages: readonly ChatMessage[]): ConversationIn
     }
   });
   const last = turns.at(-1);
-  if (last?.message.role !== 'user') {
-    throw badRequest(
-      'The last non-system message must have role "user" (client-side tool results are not supported yet)',
-    );
+  const continuesToolCalls = last?.message.role === 'tool';
+  if (last === undefined || (last.message.role !== 'user' && !continuesToolCalls)) {
+    throw badRequest('The last non-system message must have role "user" or "tool" (results of tool_calls)');
   }
   const toolNames = new Map<string, string>();
   const history: ModelMessage[] = [];
-  for (const { message, index } of turns.slice(0, -1)) {
+  for (const { message, index } of continuesToolCalls ? turns : turns.slice(0, -1)) {
     switch (message.role) {
       case 'user':
         history.push({ role: 'user', content: textOf(message.content, index) });
@@ -114,6 +118,7 @@ export function toConversation(messages: readonly ChatMessage[]): ConversationIn
   return {
     history,
     extraInstructions: instructions.length === 0 ? undefined : instructions.join('\n\n'),
-    message: textOf(last.message.content, last.index),
+    message: continuesToolCalls ? '' : textOf(last.message.content, last.index),
+    continuesToolCalls,
   };
 }

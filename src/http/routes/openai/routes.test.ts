@@ -27,6 +27,8 @@ describe('OpenAI-compatible surface (/v1) with the official openai client', () =
           { id: 'assistant', name: 'Assistant', model: 'local:default', tools: ['calculator'] },
           { id: 'helper', name: 'Helper', model: 'local:default' },
         ],
+        teams: [{ id: 'crew', name: 'Crew', mode: 'coordinate', model: 'openai:gpt-4o-mini', members: ['echo'] }],
+        workflows: [{ id: 'pipeline', name: 'Pipeline', steps: [{ name: 'answer', agent: 'echo' }] }],
         auth: {
           api_keys: [
             { name: 'reader', key: READ_KEY, scopes: ['agents:read'] },
@@ -165,7 +167,7 @@ describe('OpenAI-compatible surface (/v1) with the official openai client', () =
   it('lists the agents as models', async () => {
     const page = await client.models.list();
     const ids = page.data.map((model) => model.id);
-    expect(ids).toEqual(['echo', 'assistant', 'helper']);
+    expect(ids).toEqual(['echo', 'assistant', 'helper', 'crew', 'pipeline']);
     expect(page.data[0]).toMatchObject({ object: 'model', owned_by: 'agentos' });
     expect(page.data[0]?.created).toBeGreaterThan(1_600_000_000);
   });
@@ -180,10 +182,120 @@ describe('OpenAI-compatible surface (/v1) with the official openai client', () =
       type: 'not_found_error',
       code: 'AOS_NOT_FOUND',
     });
-    const raw = await client.chat.completions
-      .create({ model: 'openai:gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
+    const misspelt = await client.chat.completions
+      .create({ model: 'opnai:gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
       .catch((caught: unknown) => caught);
-    expect(raw).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(misspelt).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((misspelt as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({
+      code: 'AOS_MODEL_UNKNOWN',
+    });
+    // A known provider without its key is refused before any run starts.
+    const unconfigured = await client.chat.completions
+      .create({ model: 'anthropic:claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((caught: unknown) => caught);
+    expect(unconfigured).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((unconfigured as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({
+      code: 'AOS_MODEL_NOT_CONFIGURED',
+    });
+    expect(fake.modelRequests).toHaveLength(0);
+  });
+
+  it('runs a raw provider:model as a plain assistant, for callers allowed to run every agent', async () => {
+    fake.script({ text: 'Raw answer.' });
+    const completion = await client.chat.completions.create({
+      model: 'openai:gpt-4o',
+      messages: [{ role: 'user', content: 'Who are you?' }],
+    });
+    expect(completion.choices[0]?.message.content).toBe('Raw answer.');
+    expect(fake.modelRequests[0]?.body.model).toBe('gpt-4o');
+    expect(fake.modelRequests[0]?.body.messages?.[0]).toMatchObject({
+      role: 'system',
+      content: 'You are a helpful assistant.',
+    });
+    const denied = await clientWith(ECHO_ONLY_KEY)
+      .chat.completions.create({ model: 'openai:gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((caught: unknown) => caught);
+    expect(denied).toBeInstanceOf(OpenAI.PermissionDeniedError);
+  });
+
+  it('passes client-side tools through: tool_calls out, tool results back in', async () => {
+    const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = [
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          description: 'The weather of a city.',
+          parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+        },
+      },
+    ];
+    fake.script({ toolCalls: [{ id: 'call_w1', name: 'get_weather', arguments: { city: 'Paris' } }] });
+    const first = await client.chat.completions.create({
+      model: 'echo',
+      messages: [{ role: 'user', content: 'Weather in Paris?' }],
+      tools,
+      tool_choice: 'auto',
+    });
+    const choice = first.choices[0];
+    expect(choice?.finish_reason).toBe('tool_calls');
+    expect(choice?.message.content).toBeNull();
+    expect(choice?.message.tool_calls).toEqual([
+      { id: 'call_w1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+    ]);
+    const offered = fake.modelRequests[0]?.body.tools ?? [];
+    expect(offered).toMatchObject([{ type: 'function', function: { name: 'get_weather' } }]);
+    expect(fake.modelRequests[0]?.body.tool_choice).toBe('auto');
+    expect(fake.modelRequests).toHaveLength(1);
+
+    fake.script({ text: 'It is sunny in Paris.' });
+    const second = await client.chat.completions.create({
+      model: 'echo',
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        { role: 'assistant', content: null, tool_calls: choice?.message.tool_calls ?? [] },
+        { role: 'tool', tool_call_id: 'call_w1', content: '{"sky":"sunny"}' },
+      ],
+      tools,
+    });
+    expect(second.choices[0]).toMatchObject({ finish_reason: 'stop', message: { content: 'It is sunny in Paris.' } });
+    const sent = fake.modelRequests[1]?.body.messages ?? [];
+    expect(sent.slice(1)).toMatchObject([
+      { role: 'user', content: 'Weather in Paris?' },
+      { role: 'assistant', tool_calls: [{ id: 'call_w1', function: { name: 'get_weather' } }] },
+      { role: 'tool', tool_call_id: 'call_w1', content: '{"sky":"sunny"}' },
+    ]);
+  });
+
+  it('streams client-side tool calls as tool_calls deltas', async () => {
+    fake.script({ toolCalls: [{ id: 'call_s1', name: 'lookup', arguments: { q: 'agentos' } }] });
+    const stream = await client.chat.completions.create({
+      model: 'echo',
+      messages: [{ role: 'user', content: 'Look it up.' }],
+      tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }],
+      stream: true,
+    });
+    const calls: OpenAI.Chat.Completions.ChatCompletionChunk.Choice.Delta.ToolCall[] = [];
+    let finish: string | null | undefined;
+    for await (const chunk of stream) {
+      calls.push(...(chunk.choices[0]?.delta.tool_calls ?? []));
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(calls).toEqual([
+      { index: 0, id: 'call_s1', type: 'function', function: { name: 'lookup', arguments: '{"q":"agentos"}' } },
+    ]);
+    expect(finish).toBe('tool_calls');
+  });
+
+  it('refuses a client-side tool named like one of the agent tools', async () => {
+    const error = await client.chat.completions
+      .create({
+        model: 'assistant',
+        messages: [{ role: 'user', content: 'hi' }],
+        tools: [{ type: 'function', function: { name: 'calculator' } }],
+      })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(String((error as Error).message)).toContain('calculator');
   });
 
   it('answers 400 with error.message when messages are missing or end without a user turn', async () => {
@@ -286,5 +398,84 @@ describe('OpenAI-compatible surface (/v1) with the official openai client', () =
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     expect(status).toBe('cancelled');
+  });
+  it('runs a team and a workflow named as model, blocking and streamed', async () => {
+    fake.setDefault({ text: 'Team answer.' });
+    const team = await client.chat.completions.create({
+      model: 'crew',
+      messages: [{ role: 'user', content: 'Go team' }],
+    });
+    expect(team).toMatchObject({ object: 'chat.completion', model: 'crew' });
+    expect(team.choices[0]?.message.content).toBe('Team answer.');
+    expect(fake.modelRequests.length).toBeGreaterThanOrEqual(1);
+    const teamRun = team.id.slice('chatcmpl-'.length);
+    const stored = await json(
+      await fetch(`${server.url}/teams/crew/runs/${teamRun}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } }),
+    );
+    expect(stored).toMatchObject({ status: 'completed' });
+
+    fake.setDefault({ text: 'Workflow output.' });
+    const stream = await client.chat.completions.create({
+      model: 'pipeline',
+      messages: [{ role: 'user', content: 'Run it' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let finish: string | null | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(text).toBe('Workflow output.');
+    expect(finish).toBe('stop');
+
+    const withTools = await client.chat.completions
+      .create({
+        model: 'crew',
+        messages: [{ role: 'user', content: 'hi' }],
+        tools: [{ type: 'function', function: { name: 'x' } }],
+      })
+      .catch((caught: unknown) => caught);
+    expect(withTools).toBeInstanceOf(OpenAI.BadRequestError);
+    const denied = await clientWith(ECHO_ONLY_KEY)
+      .chat.completions.create({ model: 'crew', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((caught: unknown) => caught);
+    expect(denied).toBeInstanceOf(OpenAI.PermissionDeniedError);
+  });
+  it('keeps a session well formed across client-side tool calls with X-Session-Id', async () => {
+    const headers = { 'X-Session-Id': 'tools-session' };
+    const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = [
+      { type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } },
+    ];
+    fake.script(
+      { toolCalls: [{ id: 'call_k1', name: 'lookup', arguments: {} }] },
+      { text: 'Found it.' },
+      { text: 'Still here.' },
+    );
+    const first = await client.chat.completions.create(
+      { model: 'echo', messages: [{ role: 'user', content: 'Look up.' }], tools },
+      { headers },
+    );
+    await client.chat.completions.create(
+      {
+        model: 'echo',
+        messages: [
+          { role: 'user', content: 'Look up.' },
+          { role: 'assistant', content: null, tool_calls: first.choices[0]?.message.tool_calls ?? [] },
+          { role: 'tool', tool_call_id: 'call_k1', content: 'result' },
+        ],
+        tools,
+      },
+      { headers },
+    );
+    await client.chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'And?' }] }, { headers });
+    expect(fake.modelRequests[2]?.body.messages?.slice(1)).toMatchObject([
+      { role: 'user', content: 'Look up.' },
+      { role: 'assistant', tool_calls: [{ id: 'call_k1' }] },
+      { role: 'tool', tool_call_id: 'call_k1', content: 'result' },
+      { role: 'assistant', content: 'Found it.' },
+      { role: 'user', content: 'And?' },
+    ]);
   });
 });

@@ -34,6 +34,27 @@ export const chatMessage = z
   .loose();
 export type ChatMessage = z.infer<typeof chatMessage>;
 
+/** A client-side tool: the model may call it, the client runs it and sends a `tool` message back. */
+export const clientTool = z
+  .object({
+    type: z.literal('function'),
+    function: z
+      .object({
+        name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected a function name of 1-64 [A-Za-z0-9_-]' }),
+        description: z.string().max(4096).optional(),
+        parameters: z.record(z.string(), z.unknown()).optional(),
+      })
+      .loose(),
+  })
+  .loose();
+export type ClientTool = z.infer<typeof clientTool>;
+
+/** OpenAI `tool_choice`. */
+export const toolChoice = z.union([
+  z.enum(['none', 'auto', 'required']),
+  z.object({ type: z.literal('function'), function: z.object({ name: z.string() }).loose() }).loose(),
+]);
+
 /** `POST /v1/chat/completions`. */
 export const chatCompletionRequest = z
   .object({
@@ -45,8 +66,8 @@ export const chatCompletionRequest = z
     max_tokens: z.number().int().positive().nullish(),
     max_completion_tokens: z.number().int().positive().nullish(),
     user: z.string().max(256).nullish(),
-    tools: z.array(z.object({ type: z.string() }).loose()).nullish(),
-    tool_choice: z.unknown().optional(),
+    tools: z.array(clientTool).max(128).nullish(),
+    tool_choice: toolChoice.nullish(),
   })
   .loose();
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequest>;
@@ -69,9 +90,22 @@ export const chatCompletion = z.object({
   choices: z.array(
     z.object({
       index: z.number().int(),
-      message: z.object({ role: z.literal('assistant'), content: z.string(), refusal: z.null() }),
+      message: z.object({
+        role: z.literal('assistant'),
+        content: z.string().nullable(),
+        refusal: z.null(),
+        tool_calls: z
+          .array(
+            z.object({
+              id: z.string(),
+              type: z.literal('function'),
+              function: z.object({ name: z.string(), arguments: z.string() }),
+            }),
+          )
+          .optional(),
+      }),
       logprobs: z.null(),
-      finish_reason: z.enum(['stop', 'length', 'content_filter']),
+      finish_reason: z.enum(['stop', 'length', 'content_filter', 'tool_calls']),
     }),
   ),
   usage,

@@ -6,25 +6,53 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { isAgentOsError, NotFoundError } from '../../../errors/index.js';
+import { parseVersion } from '../../../agents/components.js';
+import { AgentOsError, isAgentOsError, NotFoundError } from '../../../errors/index.js';
+import type { ToolDecisionInput } from '../../../runtime/hitl/types.js';
 import type { RunManager } from '../../../runtime/run-manager.js';
 import type { Services } from '../../../services.js';
 import type { RunRecord } from '../../../store/types.js';
 import { workspaceOf } from '../../plugins/access-control.js';
 import { openSseStream } from '../../streaming/sse-stream.js';
 import { assertOwnedBy, effectiveUserId } from '../../user-scope.js';
+import { canApprove, deciderOf } from '../approvals/decider.js';
 import { pageMeta, pageMetaOf } from '../pagination.js';
 import { toRunView } from './run-view.js';
 import {
   agentParams,
   backgroundAccepted,
+  continueRequest,
   resumeRequest,
   runParams,
   runQuery,
   runRequest,
   runsListQuery,
   runView,
+  toolDecision,
 } from './schemas.js';
+
+/** The continue body's `tools` (a JSON string in forms, an array in JSON) as decisions; 400 when malformed. */
+function parseToolDecisions(tools: string | unknown[] | undefined): ToolDecisionInput[] {
+  if (tools === undefined || tools === '') return [];
+  let value: unknown = tools;
+  if (typeof tools === 'string') {
+    try {
+      value = JSON.parse(tools);
+    } catch {
+      throw new AgentOsError('AOS_BAD_REQUEST', '`tools` is not valid JSON');
+    }
+  }
+  // One object is accepted as a list of one (forms built by hand).
+  const parsed = z.array(toolDecision).safeParse(Array.isArray(value) ? value : [value]);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AgentOsError(
+      'AOS_BAD_REQUEST',
+      `\`tools\`: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  return parsed.data as ToolDecisionInput[];
+}
 
 function runNotFound(): NotFoundError {
   return new NotFoundError('Run not found');
@@ -93,11 +121,14 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
     handler: async (request, reply) => {
       const { agent_id: agentId } = request.params;
       const body = request.body;
-      const agent = runs.agent(agentId);
+      // Agno: `version` runs a component at that config version (issue 9).
+      const version = parseVersion((body as { version?: unknown }).version);
+      const agent = await runs.resolveAgent(workspaceOf(request), agentId, version);
       const pinned = effectiveUserId(request, services.config);
       const handle = await runs.start({
         workspaceId: workspaceOf(request),
         agentId,
+        agent,
         message: body.message,
         sessionId: body.session_id,
         userId: pinned ?? body.user_id,
@@ -136,7 +167,7 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
       response: { 200: z.object({ runs: z.array(runView), meta: pageMeta }) },
     },
     handler: async (request) => {
-      const agent = runs.agent(request.params.agent_id);
+      const agent = await runs.resolveAgent(workspaceOf(request), request.params.agent_id);
       const { session_id: sessionId, status, page, limit } = request.query;
       const userId = effectiveUserId(request, services.config);
       const result = await services.store.runs.list({
@@ -167,7 +198,7 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
       response: { 200: runView },
     },
     handler: async (request) => {
-      const agent = runs.agent(request.params.agent_id);
+      const agent = await runs.resolveAgent(workspaceOf(request), request.params.agent_id);
       const run = await findRun(services, request, agent.id, request.params.run_id, request.query.session_id);
       return toRunView(run, agent.name ?? agent.id);
     },
@@ -185,10 +216,58 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
       response: { 200: z.object({}) },
     },
     handler: async (request) => {
-      const agent = runs.agent(request.params.agent_id);
+      const agent = await runs.resolveAgent(workspaceOf(request), request.params.agent_id);
       const run = await findRun(services, request, agent.id, request.params.run_id, request.query.session_id);
       await runs.cancel(workspaceOf(request), run.runId);
       return {};
+    },
+  });
+
+  app.post('/agents/:agent_id/runs/:run_id/continue', {
+    config: { access: { scope: 'agents:run', scopeParam: 'agent_id' }, forms: true, rateLimitClass: 'message' },
+    schema: {
+      summary: 'Continue a paused run',
+      description:
+        'Form or JSON. `tools`: the paused calls sent back with `confirmed` (+ `confirmation_note`), `user_input` ' +
+        "values or an external `result` (Agno semantics); empty when the run's approvals were resolved. Emits " +
+        'RunContinued and finishes the run: SSE with `stream=true`, else the run. 403 while an `approval: required` ' +
+        'approval is pending (unless the caller has approvals:write); 409 when the run is not paused.',
+      tags: ['Agents'],
+      operationId: 'continueAgentRun',
+      consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
+      params: runParams,
+      body: continueRequest.optional(),
+      response: { 200: runView, 202: backgroundAccepted },
+    },
+    handler: async (request, reply) => {
+      const workspaceId = workspaceOf(request);
+      const agent = await runs.resolveAgent(workspaceId, request.params.agent_id);
+      const body = request.body ?? { stream: false, background: false };
+      const run = await findRun(services, request, agent.id, request.params.run_id, body.session_id);
+      const handle = await services.approvals.continueRun({
+        run,
+        tools: parseToolDecisions(body.tools),
+        canApprove: canApprove(request),
+        decider: deciderOf(request),
+      });
+      if (body.background && !body.stream) {
+        return reply.code(202).send({ run_id: handle.runId, session_id: handle.sessionId, status: 'pending' as const });
+      }
+      if (!body.stream) return toRunView(await handle.done, agent.name ?? agent.id);
+      const sse = openSseStream(reply);
+      const unsubscribe = handle.channel.subscribe(-1, {
+        onEvent: (event) => sse.sendEvent(event),
+        onEnd: () => sse.end(),
+      });
+      sse.onDisconnect(() => {
+        unsubscribe();
+        if (!body.background) {
+          runs.cancel(workspaceId, handle.runId, 'disconnect').catch((error: unknown) => {
+            request.log.warn({ err: error, run_id: handle.runId }, 'cancelling a disconnected run failed');
+          });
+        }
+      });
+      return reply;
     },
   });
 
@@ -205,7 +284,7 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
       body: resumeRequest.optional(),
     },
     handler: async (request, reply) => {
-      const agent = runs.agent(request.params.agent_id);
+      const agent = await runs.resolveAgent(workspaceOf(request), request.params.agent_id);
       const body = request.body ?? { last_event_index: -1 };
       const run = await findRun(services, request, agent.id, request.params.run_id, body.session_id);
       await streamReplay(runs, request, reply, run.runId, body.last_event_index);
@@ -225,7 +304,7 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
       headers: z.object({ 'last-event-id': z.coerce.number().int().min(-1).optional() }).loose(),
     },
     handler: async (request, reply) => {
-      const agent = runs.agent(request.params.agent_id);
+      const agent = await runs.resolveAgent(workspaceOf(request), request.params.agent_id);
       const run = await findRun(services, request, agent.id, request.params.run_id, request.query.session_id);
       await streamReplay(runs, request, reply, run.runId, request.headers['last-event-id'] ?? -1);
       return reply;

@@ -42,6 +42,13 @@ export const resumeRequest = z
   })
   .loose();
 
+const userInputField = z.object({
+  name: z.string(),
+  field_type: z.string(),
+  description: z.string().optional(),
+  value: z.unknown().optional(),
+});
+
 const toolExecution = z.object({
   tool_call_id: z.string(),
   tool_name: z.string(),
@@ -50,7 +57,52 @@ const toolExecution = z.object({
   tool_call_error: z.boolean().optional(),
   metrics: z.object({ time: z.number() }).optional(),
   created_at: z.string(),
+  // Human in the loop (Agno `ToolExecution`), on paused and continued runs.
+  requires_confirmation: z.boolean().optional(),
+  confirmed: z.boolean().optional(),
+  confirmation_note: z.string().optional(),
+  requires_user_input: z.boolean().optional(),
+  user_input_schema: z.array(userInputField).optional(),
+  external_execution_required: z.boolean().optional(),
+  answered: z.boolean().optional(),
+  approval_type: z.enum(['required', 'audit']).optional(),
+  approval_id: z.string().optional(),
 });
+
+/** One pending human decision of a paused run (Agno `RunRequirement`). */
+const runRequirement = z.object({
+  id: z.string(),
+  created_at: z.string(),
+  tool_execution: toolExecution,
+  user_input_schema: z.array(userInputField).optional(),
+});
+
+/** One paused call's decision in a continue body (Agno: the `ToolExecution` sent back, filled in). */
+export const toolDecision = z
+  .object({
+    tool_call_id: z.string().min(1).max(256),
+    tool_name: z.string().max(256).optional(),
+    confirmed: z.boolean().optional(),
+    confirmation_note: z.string().max(10_000).optional(),
+    user_input: z.record(z.string(), z.unknown()).optional(),
+    user_input_schema: z.array(z.object({ name: z.string(), value: z.unknown().optional() }).loose()).optional(),
+    result: z.unknown().optional(),
+  })
+  .loose();
+
+/**
+ * Body of `POST …/runs/{run_id}/continue`: `tools` as a JSON string (form) or an array (JSON). It may be
+ * empty or absent when the run's approvals were resolved.
+ */
+export const continueRequest = z
+  .object({
+    tools: z.union([z.string().max(1_000_000), z.array(z.unknown())]).optional(),
+    stream: formBoolean.default(false),
+    background: formBoolean.default(false),
+    session_id: idSchema.optional(),
+    user_id: z.string().min(1).max(256).optional(),
+  })
+  .loose();
 
 export const displayMessage = z.object({
   role: z.enum(['system', 'user', 'assistant', 'tool']),
@@ -84,6 +136,22 @@ export const runView = z.object({
   model: z.string().optional(),
   model_provider: z.string().optional(),
   tools: z.array(toolExecution).optional(),
+  /** The decisions a paused run waits for. */
+  requirements: z.array(runRequirement).optional(),
+  /** Knowledge chunks the run's knowledge_search calls returned (issue 6), best first. */
+  references: z
+    .array(
+      z.object({
+        content_id: z.string(),
+        knowledge_id: z.string(),
+        name: z.string(),
+        chunk: z.number().int(),
+        score: z.number(),
+        match_type: z.string(),
+        content: z.string(),
+      }),
+    )
+    .optional(),
   error: z.string().optional(),
   created_at: z.string(),
   updated_at: z.string(),

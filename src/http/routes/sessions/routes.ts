@@ -36,6 +36,7 @@ import {
   sessionRunsQuery,
   sessionsListQuery,
   sessionView,
+  sessionWithMemory,
   updateSessionBody,
 } from './schemas.js';
 
@@ -250,10 +251,17 @@ export const sessionRoutes: FastifyPluginAsync<{ services: Services }> = async (
       operationId: 'getSession',
       params: sessionParams,
       querystring: sessionQuery,
-      response: { 200: sessionDetail },
+      response: { 200: sessionWithMemory },
     },
-    handler: async (request) =>
-      detailOf(services, await findSession(services, request, request.params.session_id, request.query.user_id)),
+    handler: async (request) => {
+      const session = await findSession(services, request, request.params.session_id, request.query.user_id);
+      const [detail, summary] = await Promise.all([
+        detailOf(services, session),
+        store.memory.getSessionSummary(session.workspaceId, session.sessionId),
+      ]);
+      // Seed 001: the summary written after runs of `memory: true` agents; empty until one ran.
+      return { ...detail, memory: { topics: summary?.topics ?? [], summary: summary?.summary ?? null } };
+    },
   });
 
   app.get('/sessions/:session_id/runs', {

@@ -87,4 +87,9 @@ export const sessionDetail = sessionView.extend({
   chat_history: z.array(displayMessage),
 });
 
+/** `GET /sessions/{id}`: the detail plus seed 001's `memory` (the session summary; empty until one is written). */
+export const sessionWithMemory = sessionDetail.extend({
+  memory: z.object({ topics: z.array(z.string()), summary: z.string().nullable() }),
+});
+
 export const noContent = z.null().describe('No content');

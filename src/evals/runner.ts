@@ -1,0 +1,233 @@
+/**
+ * Runs one eval against an agent and stores the result (research/agno.md §1.7):
+ * - `accuracy`: the agent answers `input` `num_iterations` times; a judge model scores each answer
+ *   1–10 against `expected_output`; passes when the average reaches `threshold` (default 7).
+ * - `agent_as_judge`: the judge rates the answer against `criteria`, numeric (1–10, pass at
+ *   `threshold`, default 7) or binary (pass/fail).
+ * - `performance`: `warmup_runs` unmeasured runs, then `num_iterations` measured ones: wall time and
+ *   heap growth per run; passes unless the average exceeds `threshold` ms.
+ * - `reliability`: the tools the agent called against `expected_tool_calls` (and their arguments).
+ * Agent runs go through the run manager, so they are ordinary stored, traced runs.
+ * @module
+ */
+import type { AgentOsConfig } from '../config/index.js';
+import { AgentOsError } from '../errors/index.js';
+import type { ModelRegistry } from '../models/registry.js';
+import type { RunManager } from '../runtime/run-manager.js';
+import type { EvalRunRecord, ObservabilityStore } from '../store/observability-types.js';
+import type { RunRecord } from '../store/types.js';
+import { judge, type Verdict } from './judge.js';
+import type { EvalRequest } from './types.js';
+
+/** Default pass mark of scored evals. */
+export const DEFAULT_SCORE_THRESHOLD = 7;
+
+/** What running an eval needs. */
+export interface EvalDeps {
+  config: AgentOsConfig;
+  runs: Pick<RunManager, 'start'>;
+  models: Pick<ModelRegistry, 'languageModel'>;
+  store: ObservabilityStore;
+}
+
+function stats(values: readonly number[]) {
+  if (values.length === 0) return { avg: 0, min: 0, max: 0, std_dev: 0, median: 0, p95: 0 };
+  const sorted = [...values].sort((a, b) => a - b);
+  const avg = values.reduce((sum, value) => sum + value, 0) / values.length;
+  const variance = values.reduce((sum, value) => sum + (value - avg) ** 2, 0) / values.length;
+  const at = (p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number;
+  const round = (value: number) => Math.round(value * 1000) / 1000;
+  return {
+    avg: round(avg),
+    min: round(sorted[0] as number),
+    max: round(sorted[sorted.length - 1] as number),
+    std_dev: round(Math.sqrt(variance)),
+    median: round(at(0.5)),
+    p95: round(at(0.95)),
+  };
+}
+
+/** The agent an eval targets; teams and workflows are refused until their runners exist. */
+function agentOf(deps: EvalDeps, request: EvalRequest) {
+  if (request.agent_id === undefined) {
+    throw new AgentOsError('AOS_BAD_REQUEST', 'Evals of teams and workflows are not available yet; name an agent_id');
+  }
+  const agent = deps.config.agents.find((candidate) => candidate.id === request.agent_id);
+  if (!agent) throw new AgentOsError('AOS_BAD_REQUEST', `Unknown agent "${request.agent_id}"`);
+  return agent;
+}
+
+/** `provider:model` of the judge: the request's, else `evals.judge_model`, else the agent's model. */
+function judgeModelId(deps: EvalDeps, request: EvalRequest, agentModel: string): string {
+  if (request.model_id !== undefined) {
+    return request.model_id.includes(':') || request.model_provider === undefined
+      ? request.model_id
+      : `${request.model_provider}:${request.model_id}`;
+  }
+  return deps.config.evals.judge_model ?? agentModel;
+}
+
+async function runOnce(deps: EvalDeps, workspaceId: string, request: EvalRequest): Promise<RunRecord> {
+  const handle = await deps.runs.start({
+    workspaceId,
+    agentId: request.agent_id as string,
+    message: request.input,
+    userId: request.user_id ?? null,
+  });
+  return handle.done;
+}
+
+function toolCallsOf(run: RunRecord): Array<{ tool_name: string; tool_args: Record<string, unknown> }> {
+  const tools = Array.isArray(run.output.tools) ? (run.output.tools as Array<Record<string, unknown>>) : [];
+  return tools.map((tool) => ({
+    tool_name: String(tool.tool_name),
+    tool_args: (tool.tool_args ?? {}) as Record<string, unknown>,
+  }));
+}
+
+function runFailure(run: RunRecord): AgentOsError | undefined {
+  if (run.status === 'completed') return undefined;
+  return new AgentOsError('AOS_BAD_REQUEST', `The evaluated run ended ${run.status}: ${run.error ?? 'no answer'}`);
+}
+
+/** True when `actual` holds every key of `expected` with an equal value (JSON equality). */
+function argumentsMatch(expected: Record<string, unknown>, actual: Record<string, unknown>): boolean {
+  return Object.entries(expected).every(([key, value]) => JSON.stringify(actual[key]) === JSON.stringify(value));
+}
+
+async function judged(deps: EvalDeps, workspaceId: string, request: EvalRequest, agentModel: string) {
+  const model = await deps.models.languageModel(judgeModelId(deps, request, agentModel));
+  const strategy = request.eval_type === 'accuracy' ? 'numeric' : request.scoring_strategy;
+  const results: Array<Verdict & { input: string; output: string; expected_output?: string; run_id: string }> = [];
+  for (let iteration = 0; iteration < request.num_iterations; iteration++) {
+    const run = await runOnce(deps, workspaceId, request);
+    const failure = runFailure(run);
+    if (failure) throw failure;
+    const output = run.content ?? '';
+    const verdict = await judge({
+      model,
+      input: request.input,
+      output,
+      expectedOutput: request.eval_type === 'accuracy' ? request.expected_output : undefined,
+      criteria: request.criteria,
+      strategy,
+      guidelines: request.additional_guidelines,
+      context: request.additional_context,
+    });
+    results.push({
+      ...verdict,
+      input: request.input,
+      output,
+      ...(request.expected_output === undefined ? {} : { expected_output: request.expected_output }),
+      run_id: run.runId,
+    });
+  }
+  const scores = stats(results.map((result) => result.score));
+  const threshold = request.threshold ?? DEFAULT_SCORE_THRESHOLD;
+  const passed = strategy === 'binary' ? results.every((result) => result.passed === true) : scores.avg >= threshold;
+  return {
+    results,
+    avg_score: scores.avg,
+    min_score: scores.min,
+    max_score: scores.max,
+    std_dev_score: scores.std_dev,
+    scoring_strategy: strategy,
+    threshold: strategy === 'binary' ? null : threshold,
+    judge_model: judgeModelId(deps, request, agentModel),
+    passed,
+  };
+}
+
+async function performance(deps: EvalDeps, workspaceId: string, request: EvalRequest) {
+  for (let warmup = 0; warmup < request.warmup_runs; warmup++) await runOnce(deps, workspaceId, request);
+  const times: number[] = [];
+  const memory: number[] = [];
+  const runIds: string[] = [];
+  for (let iteration = 0; iteration < request.num_iterations; iteration++) {
+    const heapBefore = process.memoryUsage().heapUsed;
+    const started = performance_now();
+    const run = await runOnce(deps, workspaceId, request);
+    times.push(performance_now() - started);
+    memory.push(Math.max(0, process.memoryUsage().heapUsed - heapBefore) / (1024 * 1024));
+    runIds.push(run.runId);
+    const failure = runFailure(run);
+    if (failure) throw failure;
+  }
+  const time = stats(times);
+  const mem = stats(memory);
+  return {
+    run_time_ms: time,
+    memory_mib: mem,
+    avg_run_time: time.avg / 1000,
+    avg_memory_usage: mem.avg,
+    num_iterations: request.num_iterations,
+    warmup_runs: request.warmup_runs,
+    run_ids: runIds,
+    threshold_ms: request.threshold ?? null,
+    passed: request.threshold === undefined || time.avg <= request.threshold,
+  };
+}
+
+const performance_now = () => globalThis.performance.now();
+
+async function reliability(deps: EvalDeps, workspaceId: string, request: EvalRequest) {
+  const run = await runOnce(deps, workspaceId, request);
+  const failure = runFailure(run);
+  if (failure) throw failure;
+  const calls = toolCallsOf(run);
+  const expected = request.expected_tool_calls ?? [];
+  const called = new Set(calls.map((call) => call.tool_name));
+  const passedCalls: string[] = [];
+  const failedCalls: string[] = [];
+  for (const name of expected) {
+    const wanted = request.expected_tool_call_arguments?.[name];
+    const ok = calls.some((call) => call.tool_name === name && (!wanted || argumentsMatch(wanted, call.tool_args)));
+    (ok ? passedCalls : failedCalls).push(name);
+  }
+  const additional = [...called].filter((name) => !expected.includes(name));
+  const passed = failedCalls.length === 0 && (request.allow_additional_tool_calls || additional.length === 0);
+  return {
+    eval_status: passed ? 'PASSED' : 'FAILED',
+    passed,
+    passed_tool_calls: passedCalls,
+    failed_tool_calls: failedCalls,
+    additional_tool_calls: additional,
+    tool_calls: calls,
+    run_id: run.runId,
+  };
+}
+
+/** Runs the eval and stores it; the stored record's `eval_data.passed` says whether it passed. */
+export async function runEval(deps: EvalDeps, workspaceId: string, request: EvalRequest): Promise<EvalRunRecord> {
+  const agent = agentOf(deps, request);
+  const agentModel = agent.model ?? deps.config.models.default;
+  let evalData: Record<string, unknown>;
+  switch (request.eval_type) {
+    case 'accuracy':
+    case 'agent_as_judge':
+      evalData = await judged(deps, workspaceId, request, agentModel);
+      break;
+    case 'performance':
+      evalData = await performance(deps, workspaceId, request);
+      break;
+    case 'reliability':
+      evalData = await reliability(deps, workspaceId, request);
+      break;
+  }
+  const [provider, ...model] = agentModel.split(':');
+  const { name, eval_type, ...input } = request;
+  return deps.store.createEvalRun({
+    workspaceId,
+    name: name ?? null,
+    evalType: eval_type,
+    agentId: agent.id,
+    teamId: null,
+    workflowId: null,
+    modelId: model.join(':') || agentModel,
+    modelProvider: provider ?? null,
+    evaluatedComponentName: agent.name ?? agent.id,
+    evalInput: input,
+    evalData,
+  });
+}

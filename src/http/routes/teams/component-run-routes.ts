@@ -1,0 +1,337 @@
+/**
+ * The run routes teams and workflows share with agents (research/agno.md §1.2, §1.3; CONTRACT.md §5):
+ * `POST /{resource}/{id}/runs` (blocking, SSE or background), list, get, cancel and resume. One
+ * registration per resource keeps the two tables identical where Agno keeps them identical.
+ * @module
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { idSchema } from '../../../config/index.js';
+import { isAgentOsError, NotFoundError } from '../../../errors/index.js';
+import type { RunHandle, RunManager } from '../../../runtime/run-manager.js';
+import type { Services } from '../../../services.js';
+import type { RunRecord } from '../../../store/types.js';
+import { workspaceOf } from '../../plugins/access-control.js';
+import type { ZodApp } from '../../route-config.js';
+import { openSseStream } from '../../streaming/sse-stream.js';
+import { assertOwnedBy, effectiveUserId } from '../../user-scope.js';
+import { pageMeta, pageMetaOf } from '../pagination.js';
+import { backgroundAccepted, resumeRequest, runQuery, runRequest, runsListQuery } from '../runs/schemas.js';
+
+const runStatus = z.enum(['pending', 'running', 'completed', 'paused', 'cancelled', 'error']);
+
+/** A team or workflow run as the root surface returns it. */
+export const compositeRunView = z.object({
+  run_id: z.string(),
+  session_id: z.string(),
+  parent_run_id: z.string().optional(),
+  user_id: z.string().optional(),
+  team_id: z.string().optional(),
+  team_name: z.string().optional(),
+  workflow_id: z.string().optional(),
+  workflow_name: z.string().optional(),
+  status: runStatus,
+  content: z.string().optional(),
+  content_type: z.literal('str'),
+  input: z.object({ message: z.string().optional() }).loose(),
+  metrics: z.record(z.string(), z.number()),
+  /** Teams: every member call, as `TeamRunCompleted` lists them. */
+  member_responses: z.array(z.record(z.string(), z.unknown())).optional(),
+  /** Workflows: every step checkpoint of the run, in order. */
+  step_results: z.array(z.record(z.string(), z.unknown())).optional(),
+  session_state: z.record(z.string(), z.unknown()).optional(),
+  paused_step_name: z.string().optional(),
+  error: z.string().optional(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+
+/** Renders a stored team or workflow run. */
+export function toCompositeRunView(run: RunRecord, name: string): z.infer<typeof compositeRunView> {
+  const output = run.output as {
+    member_responses?: Record<string, unknown>[];
+    step_results?: Record<string, unknown>[];
+    session_state?: Record<string, unknown>;
+    paused_step_name?: string;
+  };
+  const metrics: Record<string, number> = {};
+  for (const [key, value] of Object.entries(run.metrics)) if (typeof value === 'number') metrics[key] = value;
+  const component =
+    run.componentType === 'team'
+      ? { team_id: run.componentId, team_name: name }
+      : { workflow_id: run.componentId, workflow_name: name };
+  return {
+    run_id: run.runId,
+    session_id: run.sessionId,
+    ...(run.parentRunId === null ? {} : { parent_run_id: run.parentRunId }),
+    ...(run.userId === null ? {} : { user_id: run.userId }),
+    ...component,
+    status: run.status,
+    ...(run.content === null ? {} : { content: run.content }),
+    content_type: 'str',
+    input: run.input,
+    metrics,
+    ...(output.member_responses ? { member_responses: output.member_responses } : {}),
+    ...(output.step_results ? { step_results: output.step_results } : {}),
+    ...(output.session_state ? { session_state: output.session_state } : {}),
+    ...(output.paused_step_name === undefined ? {} : { paused_step_name: output.paused_step_name }),
+    ...(run.error === null ? {} : { error: run.error }),
+    created_at: new Date(run.createdAt).toISOString(),
+    updated_at: new Date(run.updatedAt).toISOString(),
+  };
+}
+
+/** What differs between the team and the workflow run tables. */
+export interface ComponentRunSpec {
+  resource: 'teams' | 'workflows';
+  componentType: 'team' | 'workflow';
+  param: 'team_id' | 'workflow_id';
+  tag: 'Teams' | 'Workflows';
+  /** `Team` / `Workflow`, for operation ids. */
+  noun: string;
+  rateLimitClass: 'message' | 'workflow_run';
+  /** The component's display name; throws `AOS_NOT_FOUND` for an unknown id. */
+  name(request: FastifyRequest, id: string): Promise<string>;
+  start(
+    request: FastifyRequest,
+    id: string,
+    body: { message: string; session_id?: string | undefined; user_id?: string | undefined },
+  ): Promise<RunHandle>;
+}
+
+function runNotFound(): NotFoundError {
+  return new NotFoundError('Run not found');
+}
+
+/** The run, if it belongs to this component (and session, and the caller's user under user isolation). */
+export async function findComponentRun(
+  services: Services,
+  request: FastifyRequest,
+  componentType: 'team' | 'workflow',
+  componentId: string,
+  runId: string,
+  sessionId?: string,
+): Promise<RunRecord> {
+  const found = await services.store.runs.get(workspaceOf(request), runId);
+  const run = assertOwnedBy(found, effectiveUserId(request, services.config), runNotFound);
+  if (run.componentType !== componentType || run.componentId !== componentId) throw runNotFound();
+  if (sessionId !== undefined && run.sessionId !== sessionId) throw runNotFound();
+  return run;
+}
+
+async function streamReplay(
+  runs: RunManager,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  runId: string,
+  afterIndex: number,
+): Promise<void> {
+  const sse = openSseStream(reply);
+  try {
+    const unsubscribe = await runs.replay(workspaceOf(request), runId, afterIndex, {
+      onEvent: (event) => sse.sendEvent(event),
+      onEnd: () => sse.end(),
+    });
+    sse.onDisconnect(unsubscribe);
+  } catch (error) {
+    request.log.warn({ err: error, run_id: runId }, 'resume failed');
+    sse.sendControl('error', { detail: isAgentOsError(error) && error.status < 500 ? error.message : 'Resume failed' });
+    sse.end();
+  }
+}
+
+/** Answers a started run as Agno does: 202 (background), SSE (stream) or the final run (blocking). */
+export async function replyWithRun(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  handle: RunHandle,
+  options: { stream: boolean; background: boolean; name: string },
+): Promise<z.infer<typeof compositeRunView> | FastifyReply> {
+  if (options.background && !options.stream) {
+    return reply.code(202).send({ run_id: handle.runId, session_id: handle.sessionId, status: 'pending' as const });
+  }
+  if (!options.stream) return toCompositeRunView(await handle.done, options.name);
+  const sse = openSseStream(reply);
+  const unsubscribe = handle.channel.subscribe(-1, {
+    onEvent: (event) => sse.sendEvent(event),
+    onEnd: () => sse.end(),
+  });
+  sse.onDisconnect(() => {
+    unsubscribe();
+    // A plain stream is the run's only consumer: when it goes, the run is cancelled (Agno).
+    if (!options.background) {
+      services.runs.cancel(workspaceOf(request), handle.runId, 'disconnect').catch((error: unknown) => {
+        request.log.warn({ err: error, run_id: handle.runId }, 'cancelling a disconnected run failed');
+      });
+    }
+  });
+  return reply;
+}
+
+/** Registers create, list, get, cancel and resume of one component type's runs. */
+export function registerComponentRunRoutes(app: ZodApp, services: Services, spec: ComponentRunSpec): void {
+  const { resource, param, tag, noun, componentType } = spec;
+  const params = z.object({ [param]: idSchema }) as z.ZodObject<Record<typeof param, typeof idSchema>>;
+  const runParams = z.object({ [param]: idSchema, run_id: idSchema }) as z.ZodObject<
+    Record<typeof param | 'run_id', typeof idSchema>
+  >;
+  const idOf = (request: FastifyRequest) => (request.params as Record<string, string>)[param] as string;
+  const runIdOf = (request: FastifyRequest) => (request.params as Record<string, string>).run_id as string;
+  const run = (scope: 'run' | 'read') => ({ scope: `${resource}:${scope}`, scopeParam: param });
+
+  app.post(`/${resource}/:${param}/runs`, {
+    config: { access: run('run'), uploads: true, rateLimitClass: spec.rateLimitClass },
+    schema: {
+      summary: `Run a ${noun.toLowerCase()}`,
+      description:
+        'Form (multipart or urlencoded) or JSON. `stream=true` answers Server-Sent Events; `background=true` ' +
+        'answers 202 and runs off the request.',
+      tags: [tag],
+      operationId: `create${noun}Run`,
+      consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
+      params,
+      body: runRequest,
+      response: { 200: compositeRunView, 202: backgroundAccepted },
+    },
+    handler: async (request, reply) => {
+      const id = idOf(request);
+      const name = await spec.name(request, id);
+      const body = request.body;
+      const handle = await spec.start(request, id, body);
+      return replyWithRun(services, request, reply, handle, { stream: body.stream, background: body.background, name });
+    },
+  });
+
+  app.get(`/${resource}/:${param}/runs`, {
+    config: { access: run('read') },
+    schema: {
+      summary: `List a ${noun.toLowerCase()}'s runs`,
+      tags: [tag],
+      operationId: `list${noun}Runs`,
+      params,
+      querystring: runsListQuery,
+      response: { 200: z.object({ runs: z.array(compositeRunView), meta: pageMeta }) },
+    },
+    handler: async (request) => {
+      const id = idOf(request);
+      const name = await spec.name(request, id);
+      const { session_id: sessionId, status, page, limit } = request.query;
+      const userId = effectiveUserId(request, services.config);
+      const result = await services.store.runs.list({
+        workspaceId: workspaceOf(request),
+        componentType,
+        componentId: id,
+        ...(userId === undefined ? {} : { userId }),
+        ...(sessionId === undefined ? {} : { sessionId }),
+        ...(status === undefined ? {} : { status }),
+        page,
+        limit,
+      });
+      return {
+        runs: result.items.map((item) => toCompositeRunView(item, name)),
+        meta: pageMetaOf(result.total, { page, limit }),
+      };
+    },
+  });
+
+  app.get(`/${resource}/:${param}/runs/:run_id`, {
+    config: { access: run('read') },
+    schema: {
+      summary: `Get one ${noun.toLowerCase()} run`,
+      tags: [tag],
+      operationId: `get${noun}Run`,
+      params: runParams,
+      querystring: runQuery,
+      response: { 200: compositeRunView },
+    },
+    handler: async (request) => {
+      const id = idOf(request);
+      const name = await spec.name(request, id);
+      const found = await findComponentRun(
+        services,
+        request,
+        componentType,
+        id,
+        runIdOf(request),
+        request.query.session_id,
+      );
+      return toCompositeRunView(found, name);
+    },
+  });
+
+  app.post(`/${resource}/:${param}/runs/:run_id/cancel`, {
+    config: { access: run('run') },
+    schema: {
+      summary: `Cancel a ${noun.toLowerCase()} run`,
+      tags: [tag],
+      operationId: `cancel${noun}Run`,
+      params: runParams,
+      querystring: runQuery,
+      response: { 200: z.object({}) },
+    },
+    handler: async (request) => {
+      const id = idOf(request);
+      await spec.name(request, id);
+      const found = await findComponentRun(
+        services,
+        request,
+        componentType,
+        id,
+        runIdOf(request),
+        request.query.session_id,
+      );
+      await services.runs.cancel(workspaceOf(request), found.runId);
+      return {};
+    },
+  });
+
+  app.post(`/${resource}/:${param}/runs/:run_id/resume`, {
+    config: { access: run('run'), forms: true },
+    schema: {
+      summary: `Re-attach to a ${noun.toLowerCase()} run stream`,
+      description:
+        'Sends the events after `last_event_index` from the events table, then live events until the run ends.',
+      tags: [tag],
+      operationId: `resume${noun}Run`,
+      consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
+      params: runParams,
+      body: resumeRequest.optional(),
+    },
+    handler: async (request, reply) => {
+      const id = idOf(request);
+      await spec.name(request, id);
+      const body = request.body ?? { last_event_index: -1 };
+      const found = await findComponentRun(services, request, componentType, id, runIdOf(request), body.session_id);
+      await streamReplay(services.runs, request, reply, found.runId, body.last_event_index);
+      return reply;
+    },
+  });
+
+  app.get(`/${resource}/:${param}/runs/:run_id/resume`, {
+    config: { access: run('run') },
+    schema: {
+      summary: `Re-attach to a ${noun.toLowerCase()} run stream (EventSource)`,
+      description: 'Like POST …/resume, with the last seen index in the `Last-Event-ID` header.',
+      tags: [tag],
+      operationId: `resume${noun}RunStream`,
+      params: runParams,
+      querystring: runQuery,
+      headers: z.object({ 'last-event-id': z.coerce.number().int().min(-1).optional() }).loose(),
+    },
+    handler: async (request, reply) => {
+      const id = idOf(request);
+      await spec.name(request, id);
+      const found = await findComponentRun(
+        services,
+        request,
+        componentType,
+        id,
+        runIdOf(request),
+        request.query.session_id,
+      );
+      await streamReplay(services.runs, request, reply, found.runId, request.headers['last-event-id'] ?? -1);
+      return reply;
+    },
+  });
+}

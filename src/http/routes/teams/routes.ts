@@ -1,0 +1,40 @@
+/**
+ * Team runs on the root surface (research/agno.md §1.2: the agent run paths under `/teams`), with
+ * `teams:*` scopes and the `message` rate-limit class. `GET /teams` and `GET /teams/{id}` live in the
+ * catalog routes.
+ * @module
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Services } from '../../../services.js';
+import { workspaceOf } from '../../plugins/access-control.js';
+import { effectiveUserId } from '../../user-scope.js';
+import { registerComponentRunRoutes } from './component-run-routes.js';
+
+/** Route table of team runs. */
+export const teamRunRoutes: FastifyPluginAsync<{ services: Services }> = async (fastify, { services }) => {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  registerComponentRunRoutes(app, services, {
+    resource: 'teams',
+    componentType: 'team',
+    param: 'team_id',
+    tag: 'Teams',
+    noun: 'Team',
+    rateLimitClass: 'message',
+    name: async (_request, id) => {
+      const team = services.teams.team(id);
+      return team.name ?? team.id;
+    },
+    start: (request, id, body) => {
+      const pinned = effectiveUserId(request, services.config);
+      return services.teams.start({
+        workspaceId: workspaceOf(request),
+        teamId: id,
+        message: body.message,
+        sessionId: body.session_id,
+        userId: pinned ?? body.user_id,
+        userPinned: pinned !== undefined,
+      });
+    },
+  });
+};

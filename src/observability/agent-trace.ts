@@ -1,0 +1,271 @@
+/**
+ * The trace of one agent run: an `invoke_agent {name}` span, a `chat {model}` span per model step
+ * and an `execute_tool {tool}` span per tool call, all children of the agent span (GenAI
+ * conventions), plus the run's Prometheus counts. The runner reports stream parts and wraps tool
+ * calls through {@link RunObserver}; everything here is synchronous bookkeeping, storage is batched.
+ * @module
+ */
+import { type Context, context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { TextStreamPart, ToolSet } from 'ai';
+import type { ToolSpanOpener } from '../runtime/tools/types.js';
+import type { RunInstruments } from './instruments.js';
+import type { PriceTable } from './pricing.js';
+import { AGENTOS, ERROR_TYPE, GEN_AI } from './semconv.js';
+import { recordFailure, type SpanOptions, withSpan } from './spans.js';
+import type { Tracing } from './tracing.js';
+
+/** What the agent loop tells the tracing about itself. */
+export interface RunObserver {
+  /** Every part of the model stream, in order. */
+  onPart(part: TextStreamPart<ToolSet>): void;
+  /** A model call is about to be sent (before its first chunk, which is when `start-step` arrives). */
+  onModelRequest?(): void;
+  /** Runs one tool call inside its `execute_tool` span. */
+  wrapTool<T>(
+    toolName: string,
+    toolCallId: string,
+    args: unknown,
+    fn: (tracing: { withSpan: ToolSpanOpener }) => Promise<T>,
+  ): Promise<T>;
+}
+
+/** Identity of the run being traced. */
+export interface AgentRunInfo {
+  workspaceId: string;
+  runId: string;
+  sessionId: string;
+  userId: string | null;
+  agentId: string;
+  agentName: string;
+  /** `provider:model`. */
+  modelId: string;
+  message: string;
+  /** `TEAM` when a team leader runs as an agent. */
+  type?: 'AGENT' | 'TEAM';
+  /** The span this run belongs under (a workflow step's, a team's); else the active context. */
+  parent?: Context | undefined;
+}
+
+/** How the run ended, for the agent span and the counters. */
+export interface AgentRunOutcome {
+  status: string;
+  content?: string | undefined;
+  error?: { message: string; type: string } | undefined;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'Error';
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** One run's spans; create through `Observability.startAgentRun`. */
+export class AgentRunTrace implements RunObserver {
+  private readonly span: Span;
+  private readonly context: Context;
+  private chat: Span | undefined;
+  private chatText = '';
+  private chatRequested = false;
+  /** When the model finished its part of a step: the first tool call starts the tools' part. */
+  private toolsStartedAt: number | undefined;
+  private readonly provider: string;
+  private readonly model: string;
+
+  constructor(
+    private readonly tracing: Tracing,
+    private readonly instruments: RunInstruments,
+    private readonly prices: PriceTable,
+    private readonly info: AgentRunInfo,
+  ) {
+    const [provider, ...rest] = info.modelId.split(':');
+    this.provider = provider ?? info.modelId;
+    this.model = rest.join(':') || info.modelId;
+    const capture = tracing.captureContent;
+    const parent = info.parent ?? context.active();
+    this.span = tracing.tracer.startSpan(
+      `invoke_agent ${info.agentName}`,
+      {
+        attributes: {
+          [GEN_AI.operationName]: 'invoke_agent',
+          [GEN_AI.providerName]: this.provider,
+          [GEN_AI.requestModel]: this.model,
+          [GEN_AI.agentId]: info.agentId,
+          [GEN_AI.agentName]: info.agentName,
+          [GEN_AI.conversationId]: info.sessionId,
+          [AGENTOS.runId]: info.runId,
+          [AGENTOS.workspaceId]: info.workspaceId,
+          ...(info.type ? { [AGENTOS.spanType]: info.type } : {}),
+          ...(info.userId ? { [AGENTOS.userId]: info.userId } : {}),
+          ...(capture ? { [AGENTOS.input]: info.message } : {}),
+        },
+      },
+      parent,
+    );
+    this.context = trace.setSpan(parent, this.span);
+    instruments.activeRuns.inc();
+  }
+
+  /** Runs the agent loop with the agent span active, so spans opened inside nest under it. */
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    return context.with(this.context, fn);
+  }
+
+  onModelRequest(): void {
+    this.startChat();
+    this.chatRequested = true;
+  }
+
+  onPart(part: TextStreamPart<ToolSet>): void {
+    switch (part.type) {
+      case 'start-step':
+        // The span normally opened at the request (`onModelRequest`), so it covers the wait for the first chunk.
+        if (!this.chatRequested) this.startChat();
+        this.chatRequested = false;
+        break;
+      case 'text-delta':
+        if (this.tracing.captureContent) this.chatText += part.text;
+        break;
+      case 'tool-call':
+        this.toolsStartedAt ??= Date.now();
+        break;
+      case 'finish-step':
+        this.endChat(part);
+        break;
+      case 'error':
+        if (this.chat) {
+          recordFailure(this.chat, part.error);
+          this.chat.end();
+          this.chat = undefined;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  private startChat(): void {
+    this.chat?.end();
+    this.chatText = '';
+    this.toolsStartedAt = undefined;
+    this.chat = this.tracing.tracer.startSpan(
+      `chat ${this.model}`,
+      {
+        attributes: {
+          [GEN_AI.operationName]: 'chat',
+          [GEN_AI.providerName]: this.provider,
+          [GEN_AI.requestModel]: this.model,
+          [GEN_AI.conversationId]: this.info.sessionId,
+        },
+      },
+      this.context,
+    );
+  }
+
+  private endChat(part: Extract<TextStreamPart<ToolSet>, { type: 'finish-step' }>): void {
+    const chat = this.chat;
+    if (!chat) return;
+    const input = part.usage.inputTokens ?? 0;
+    const output = part.usage.outputTokens ?? 0;
+    chat.setAttributes({
+      [GEN_AI.responseModel]: part.response.modelId || this.model,
+      [GEN_AI.inputTokens]: input,
+      [GEN_AI.outputTokens]: output,
+      [GEN_AI.responseFinishReasons]: [part.finishReason],
+      [AGENTOS.costUsd]: this.prices.cost(this.info.modelId, input, output),
+      ...(this.tracing.captureContent && this.chatText !== ''
+        ? {
+            [GEN_AI.outputMessages]: JSON.stringify([
+              { role: 'assistant', parts: [{ type: 'text', content: this.chatText }] },
+            ]),
+          }
+        : {}),
+    });
+    chat.setStatus({ code: SpanStatusCode.OK });
+    // The SDK reports a step's end after its tools ran; the model's own part ended when tools began.
+    chat.end(this.toolsStartedAt);
+    this.chat = undefined;
+  }
+
+  async wrapTool<T>(
+    toolName: string,
+    toolCallId: string,
+    args: unknown,
+    fn: (tracing: { withSpan: ToolSpanOpener }) => Promise<T>,
+  ): Promise<T> {
+    this.toolsStartedAt ??= Date.now();
+    const span = this.tracing.tracer.startSpan(
+      `execute_tool ${toolName}`,
+      {
+        attributes: {
+          [GEN_AI.operationName]: 'execute_tool',
+          [GEN_AI.toolName]: toolName,
+          [GEN_AI.toolCallId]: toolCallId,
+          ...(this.tracing.captureContent ? { [GEN_AI.toolArguments]: text(args) } : {}),
+        },
+      },
+      this.context,
+    );
+    try {
+      const toolContext = trace.setSpan(this.context, span);
+      const tracing = {
+        withSpan: <R>(options: SpanOptions, inner: () => Promise<R>) =>
+          withSpan(this.tracing.tracer, { ...options, parent: toolContext }, () => inner()),
+      };
+      const result = await context.with(toolContext, () => fn(tracing));
+      if (this.tracing.captureContent) span.setAttribute(GEN_AI.toolResult, text(result));
+      span.setStatus({ code: SpanStatusCode.OK });
+      return result;
+    } catch (error) {
+      recordFailure(span, error);
+      this.instruments.functionErrors.inc({ function_id: toolName, error_type: errorName(error) });
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  /** Closes the agent span and counts the run. Call once. */
+  end(outcome: AgentRunOutcome): void {
+    this.chat?.end();
+    this.chat = undefined;
+    const cost = this.prices.cost(this.info.modelId, outcome.inputTokens, outcome.outputTokens);
+    this.span.setAttributes({
+      [GEN_AI.inputTokens]: outcome.inputTokens,
+      [GEN_AI.outputTokens]: outcome.outputTokens,
+      [AGENTOS.costUsd]: cost,
+      ...(this.tracing.captureContent && outcome.content ? { [AGENTOS.output]: outcome.content } : {}),
+    });
+    if (outcome.status === 'error') {
+      this.span.setAttribute(ERROR_TYPE, outcome.error?.type ?? 'Error');
+      this.span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error?.message ?? 'Run failed' });
+    } else {
+      this.span.setStatus({ code: SpanStatusCode.OK });
+    }
+    this.span.end();
+    const { instruments } = this;
+    instruments.activeRuns.dec();
+    instruments.runs.inc({ component_type: this.info.type === 'TEAM' ? 'team' : 'agent', status: outcome.status });
+    instruments.tokens.inc({ model: this.info.modelId, type: 'input' }, outcome.inputTokens);
+    instruments.tokens.inc({ model: this.info.modelId, type: 'output' }, outcome.outputTokens);
+    if (cost > 0) instruments.cost.inc({ model: this.info.modelId }, cost);
+  }
+}
+
+/** The outcome of a run from the status and patch the run manager records. */
+export function runOutcome(
+  status: string,
+  patch: { content?: string | null | undefined; error?: string | null | undefined; metrics?: unknown },
+): AgentRunOutcome {
+  const metrics = (patch.metrics ?? {}) as { input_tokens?: unknown; output_tokens?: unknown };
+  return {
+    status,
+    content: patch.content ?? undefined,
+    ...(patch.error ? { error: { message: patch.error, type: 'RunError' } } : {}),
+    inputTokens: typeof metrics.input_tokens === 'number' ? metrics.input_tokens : 0,
+    outputTokens: typeof metrics.output_tokens === 'number' ? metrics.output_tokens : 0,
+  };
+}
