@@ -80,6 +80,8 @@ describe.skipIf('skip' in found)('web console in chromium', () => {
     });
     browser = await chromium.launch({ executablePath: (found as { path: string }).path, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // A stuck action fails with the locator it waited for, well inside the test's own timeout.
+    page.setDefaultTimeout(15_000);
     // The session delete asks for a confirmation.
     page.on('dialog', (dialog) => dialog.accept());
   }, 120_000);

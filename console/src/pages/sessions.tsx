@@ -28,12 +28,13 @@ function SessionDetail({ session, onChanged }: { session: Session; onChanged: ()
   const [events, setEvents] = useState<Record<string, RunEvent[]>>({});
   const [name, setName] = useState(session.session_name ?? '');
   const [error, setError] = useState('');
+  // The name field starts from the session and is not reset by later effects: an effect runs after the
+  // first paint, and resetting there would wipe what was typed in between. A new session remounts (key).
   useEffect(() => {
-    setName(session.session_name ?? '');
     api('GET', `/sessions/${session.session_id}/runs?limit=100`)
       .then((page) => setRuns(page.runs ?? page))
       .catch((failure) => setError(failure.message));
-  }, [session.session_id, session.session_name]);
+  }, [session.session_id]);
 
   const rename = async (event: Event) => {
     event.preventDefault();
@@ -182,6 +183,7 @@ export function SessionsPage() {
       {shown.length === 0 && <p class="muted">No sessions.</p>}
       {current && (
         <SessionDetail
+          key={current.session_id}
           session={current}
           onChanged={() => {
             load();

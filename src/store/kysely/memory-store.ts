@@ -229,11 +229,17 @@ function inRankOrder<T>(
 export class KyselyMemoryStore implements MemoryStore {
   private readonly db: Kysely<MemoryDatabase>;
 
-  constructor(
-    db: Kysely<Database>,
-    private readonly now: () => number,
-  ) {
+  private readonly now: () => number;
+
+  constructor(db: Kysely<Database>, now: () => number) {
     this.db = db as unknown as Kysely<MemoryDatabase>;
+    // Strictly increasing within a process: one run writes several memories in the same millisecond, and
+    // lists sort by `updated_at`, so equal stamps would list them in random (uuid) order, not write order.
+    let last = 0;
+    this.now = () => {
+      last = Math.max(now(), last + 1);
+      return last;
+    };
   }
 
   async create(input: MemoryCreate): Promise<{ record: MemoryRecord; created: boolean }> {
