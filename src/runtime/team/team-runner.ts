@@ -13,9 +13,15 @@ import { randomUUID } from 'node:crypto';
 import type { ModelMessage } from 'ai';
 import { z } from 'zod';
 import type { TeamConfig } from '../../config/index.js';
-import { NotFoundError } from '../../errors/index.js';
+import { AgentOsError, NotFoundError } from '../../errors/index.js';
 import type { RunEventInput, RunEventName, RunMetrics } from '../../events/index.js';
 import type { RunStatus } from '../../store/types.js';
+import {
+  assertMayRunReferences,
+  loadComponentVersion,
+  memberReferences,
+  teamOfComponent,
+} from '../component-definitions.js';
 import {
   abortReason,
   type ComponentRunDeps,
@@ -35,6 +41,28 @@ export interface StartTeamRunRequest {
   sessionId?: string | undefined;
   userId?: string | null | undefined;
   userPinned?: boolean | undefined;
+  /** A config version of a team component (config teams have none). */
+  version?: number | undefined;
+  /**
+   * The conversation before `message` (an OpenAI request's earlier turns); when given it replaces the
+   * session's stored history for this run.
+   */
+  history?: ModelMessage[] | undefined;
+  /** Appended to the leader's instructions for this run only (an OpenAI request's system messages). */
+  extraInstructions?: string | undefined;
+  /**
+   * Whether the caller may run an agent or team: a team component runs only when its caller may run
+   * every member (absent: refused, fail closed). Config teams are the operator's and are not checked.
+   */
+  mayRun?: ((resource: 'agents' | 'teams', id: string) => boolean) | undefined;
+}
+
+/** A team as a run resolves it: from the config, or a team component at one config version. */
+export interface ResolvedTeam {
+  team: TeamConfig;
+  source: 'config' | 'component';
+  /** The component config version (components only). */
+  version?: number;
 }
 
 /** How one team level ended. */
@@ -100,9 +128,34 @@ export class TeamRunner {
     return team;
   }
 
+  /**
+   * The team of the config, else the workspace's team component at `version` (else its current one);
+   * `AOS_NOT_FOUND` when neither. A stored config that no longer validates is a 400 naming the problem.
+   */
+  async resolve(workspaceId: string, teamId: string, version?: number): Promise<ResolvedTeam> {
+    const configured = this.deps.config.teams.find((candidate) => candidate.id === teamId);
+    if (configured) {
+      if (version !== undefined) {
+        throw new AgentOsError('AOS_BAD_REQUEST', `Team ${teamId} is defined in the config and has no versions`);
+      }
+      return { team: configured, source: 'config' };
+    }
+    const stored = await loadComponentVersion(this.deps.store, workspaceId, 'team', teamId, version);
+    if (!stored) throw new NotFoundError('Team not found');
+    return {
+      team: teamOfComponent(stored.component, stored.config.config),
+      source: 'component',
+      version: stored.config.version,
+    };
+  }
+
   /** Creates the team run (and its session when new) and starts it off the caller's stack. */
   async start(request: StartTeamRunRequest): Promise<RunHandle> {
-    const team = this.team(request.teamId);
+    const { team, source, version } = await this.resolve(request.workspaceId, request.teamId, request.version);
+    if (source === 'component') {
+      assertMayRunReferences(memberReferences(team, this.deps.config), request.mayRun, `team ${team.id}`);
+    }
+    const conversation = { history: request.history, extraInstructions: request.extraInstructions };
     return launchComponentRun(
       this.deps,
       {
@@ -110,19 +163,24 @@ export class TeamRunner {
         componentType: 'team',
         componentId: team.id,
         fields: { team_id: team.id, team_name: team.name ?? team.id },
-        input: { message: request.message },
+        input: { message: request.message, ...(version === undefined ? {} : { version }) },
         sessionId: request.sessionId,
         userId: request.userId,
         userPinned: request.userPinned,
       },
-      (context) => this.execute(team, request.message, context),
+      (context) => this.execute(team, request.message, context, conversation),
     );
   }
 
-  private async execute(team: TeamConfig, message: string, context: ExecutionContext): Promise<ExecutionResult> {
-    const history = context.newSession ? [] : await this.history(context, team);
+  private async execute(
+    team: TeamConfig,
+    message: string,
+    context: ExecutionContext,
+    conversation: { history?: ModelMessage[] | undefined; extraInstructions?: string | undefined } = {},
+  ): Promise<ExecutionResult> {
+    const history = conversation.history ?? (context.newSession ? [] : await this.history(context, team));
     const level: TeamLevel = { ...context, runId: context.runId };
-    const outcome = await this.runLevel(team, message, level, history);
+    const outcome = await this.runLevel(team, message, level, history, conversation.extraInstructions);
     const output = { member_responses: outcome.memberResponses, model: outcome.model };
     const metrics = outcome.metrics ? { ...outcome.metrics } : {};
     if (outcome.status === 'cancelled' && abortReason(context.abortSignal) === 'shutdown') {
@@ -162,6 +220,7 @@ export class TeamRunner {
     message: string,
     level: TeamLevel,
     history: readonly ModelMessage[] = [],
+    extraInstructions?: string,
   ): Promise<TeamOutcome> {
     const { config, models } = this.deps;
     const modelId = team.model ?? config.models.default;
@@ -227,6 +286,7 @@ export class TeamRunner {
         tools,
         history,
         message: leaderMessage,
+        extraInstructions,
         maxSteps: LEADER_STEPS[team.mode],
         abortSignal: level.abortSignal,
         emit: leaderEmit,
@@ -285,11 +345,16 @@ export class TeamRunner {
     }
   }
 
-  /** Runs one member (an agent, or a team as a nested level) as a child run. */
+  /**
+   * Runs one member (an agent, or a team as a nested level) as a child run. A member that is neither a
+   * config agent nor a config team is a database agent of the workspace (team components may name them).
+   */
   async runMember(memberId: string, task: string, scope: MemberScope): Promise<MemberResponse> {
     const agent = this.deps.config.agents.find((candidate) => candidate.id === memberId);
     if (agent) return runMemberAgent(this.deps, scope, agent, task);
-    return this.runNestedTeam(this.team(memberId), task, scope);
+    const team = this.deps.config.teams.find((candidate) => candidate.id === memberId);
+    if (team) return this.runNestedTeam(team, task, scope);
+    return runMemberAgent(this.deps, scope, await this.deps.runs.resolveAgent(scope.workspaceId, memberId), task);
   }
 
   /** A team as a member or a workflow step: its own child run, its events stamped with its `team_id`. */
