@@ -292,6 +292,39 @@ function defaultRule(rateLimitClass: (typeof RATE_LIMIT_CLASSES)[number]): RateL
   return rule;
 }
 
+/**
+ * A route of `rate_limits.routes`: `METHOD /path` as the OpenAPI document writes it (`POST /agents/{agent_id}/runs`);
+ * Fastify's `:agent_id` form is accepted too. Stored as Fastify writes it, so the limiter compares strings.
+ */
+const RATE_LIMIT_ROUTE_PATTERN = /^(GET|HEAD|POST|PUT|PATCH|DELETE) \/\S*$/;
+
+const rateLimitRoutesSchema = z
+  .record(z.string(), rateLimitRuleSchema)
+  .superRefine((routes, context) => {
+    for (const route of Object.keys(routes)) {
+      if (RATE_LIMIT_ROUTE_PATTERN.test(route)) continue;
+      context.addIssue({
+        code: 'custom',
+        path: [route],
+        message: `invalid route ${quote(route)} (expected METHOD /path, e.g. "POST /agents/{agent_id}/runs")`,
+      });
+    }
+  })
+  .transform((routes) =>
+    Object.fromEntries(
+      Object.entries(routes).map(([route, rule]) => [route.replace(/\{([^}/]+)\}/g, ':$1'), rule] as const),
+    ),
+  );
+
+/** Overrides for one caller (`rate_limits.keys.<key id, config key name or JWT sub>`); unset classes keep the global rule. */
+const rateLimitKeySchema = strictObject({
+  read: rateLimitRuleSchema.optional(),
+  write: rateLimitRuleSchema.optional(),
+  message: rateLimitRuleSchema.optional(),
+  workflow_run: rateLimitRuleSchema.optional(),
+  routes: rateLimitRoutesSchema.optional(),
+});
+
 const rateLimitsSchema = z.union(
   [
     z.literal(false),
@@ -300,9 +333,13 @@ const rateLimitsSchema = z.union(
       write: rateLimitRuleSchema.default(() => defaultRule('write')),
       message: rateLimitRuleSchema.default(() => defaultRule('message')),
       workflow_run: rateLimitRuleSchema.default(() => defaultRule('workflow_run')),
+      /** Per-route rules; a route rule counts in its own bucket and wins over the class rule. */
+      routes: rateLimitRoutesSchema.optional(),
+      /** Per-caller overrides, keyed by API key id, config key name or JWT `sub`. */
+      keys: z.record(z.string().min(1), rateLimitKeySchema).optional(),
     }),
   ],
-  { error: 'expected false or an object of rates (read, write, message, workflow_run)' },
+  { error: 'expected false or an object of rates (read, write, message, workflow_run, routes, keys)' },
 );
 
 const instructionsSchema = z.union([z.string(), z.array(z.string())], {

@@ -7,11 +7,20 @@
  * (seconds until the bucket is full, seed 002). A refusal is `AOS_RATE_LIMITED` with `retryAfter`, which
  * the error handler turns into `Retry-After` and each surface's body. The limiter never fails open: when
  * the store cannot decide, the request is refused with `AOS_RATE_LIMITER_UNAVAILABLE` (503).
+ *
+ * The most specific rule wins ({@link resolveRateLimit}): the caller's own rule for the route
+ * (`rate_limits.keys.<id>.routes`), the route's rule (`rate_limits.routes`), the caller's rule for the class
+ * (`rate_limits.keys.<id>.<class>`), then the class rule. A route rule counts in a bucket of its own.
  * @module
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from '../../auth/index.js';
-import { RATE_LIMIT_CLASSES, type RateLimitClass, type RateLimitConfig } from '../../config/index.js';
+import {
+  RATE_LIMIT_CLASSES,
+  type RateLimitClass,
+  type RateLimitConfig,
+  type RateLimitRule,
+} from '../../config/index.js';
 import { AgentOsError } from '../../errors/index.js';
 import type { RateLimitStore } from '../../store/index.js';
 import '../route-config.js';
@@ -45,10 +54,48 @@ export function rateLimitSubject(request: FastifyRequest): string {
   return `ip:${request.ip}`;
 }
 
+/** The rule a request counts against and the bucket it counts in. */
+export interface AppliedRateLimit {
+  /** Store key: `<class>:<subject>`, or `route:<METHOD path>:<subject>` for a route rule. */
+  bucket: string;
+  rule: RateLimitRule;
+  rateLimitClass: RateLimitClass;
+}
+
+/**
+ * Picks the most specific rule for the request, or `null` when that rule is `false` (not limited): the
+ * caller's route rule, the route rule, the caller's class rule, the class rule. Callers are matched by
+ * principal id (API key id, config key name, JWT `sub`); routes by `METHOD /path` as Fastify registered it.
+ */
+export function resolveRateLimit(
+  rules: Exclude<RateLimitConfig, false>,
+  request: FastifyRequest,
+): AppliedRateLimit | null {
+  const rateLimitClass = rateLimitClassOf(request);
+  const subject = rateLimitSubject(request);
+  const principal = (request as FastifyRequest & { principal?: Principal | null }).principal;
+  const keyRules = principal && principal.kind !== 'dev' ? rules.keys?.[principal.id] : undefined;
+  const url = request.routeOptions.url;
+  const route = url === undefined ? undefined : `${request.method} ${url}`;
+  const routeRule = route === undefined ? undefined : (keyRules?.routes?.[route] ?? rules.routes?.[route]);
+  if (route !== undefined && routeRule !== undefined) {
+    return routeRule === false ? null : { bucket: `route:${route}:${subject}`, rule: routeRule, rateLimitClass };
+  }
+  const classRule = keyRules?.[rateLimitClass] ?? rules[rateLimitClass];
+  return classRule === false ? null : { bucket: `${rateLimitClass}:${subject}`, rule: classRule, rateLimitClass };
+}
+
+function limitsNothing(rules: RateLimitConfig): boolean {
+  if (rules === false) return true;
+  const hasRouteRules = Object.keys(rules.routes ?? {}).length > 0;
+  const hasKeyRules = Object.keys(rules.keys ?? {}).length > 0;
+  return !hasRouteRules && !hasKeyRules && RATE_LIMIT_CLASSES.every((name) => rules[name] === false);
+}
+
 /** Installs the limiter hook on the root instance; call after authentication is registered. */
 export function registerRateLimit(app: FastifyInstance, options: RateLimitOptions): void {
   const { rules, store } = options;
-  if (rules === false || RATE_LIMIT_CLASSES.every((name) => rules[name] === false)) return;
+  if (rules === false || limitsNothing(rules)) return;
   const now = options.now ?? Date.now;
   const pruneIntervalMs = options.pruneIntervalMs ?? 10 * 60_000;
   let lastPrune = now();
@@ -57,17 +104,13 @@ export function registerRateLimit(app: FastifyInstance, options: RateLimitOption
     if (request.method === 'OPTIONS') return;
     const config = request.routeOptions.config;
     if (config?.access?.public) return;
-    const rateLimitClass = rateLimitClassOf(request);
-    const rule = rules[rateLimitClass];
-    if (rule === false) return;
+    const applied = resolveRateLimit(rules, request);
+    if (applied === null) return;
+    const { bucket, rule, rateLimitClass } = applied;
     const at = now();
     let decision: Awaited<ReturnType<RateLimitStore['consume']>>;
     try {
-      decision = await store.consume(
-        `${rateLimitClass}:${rateLimitSubject(request)}`,
-        { limit: rule.limit, windowMs: rule.window_ms },
-        at,
-      );
+      decision = await store.consume(bucket, { limit: rule.limit, windowMs: rule.window_ms }, at);
     } catch (error) {
       throw new AgentOsError('AOS_RATE_LIMITER_UNAVAILABLE', 'The rate limiter is unavailable; request refused', {
         cause: error,
