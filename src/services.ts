@@ -158,13 +158,16 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
   const authenticator = createAuthenticator({
     staticKeys: keys,
     apiKeys: store.apiKeys,
+    serviceAccounts: store.serviceAccounts,
     tenancy: config.auth.tenancy,
     ...(jwt === undefined ? {} : { jwt }),
   });
   const models = createModelRegistry({ env: options.env ?? {} });
+  const observability = await createObservability({ config, store: store.observability, logger });
   const embedders = createEmbedderRegistry({
     env: options.env ?? {},
     lookup: (embedder, hashes) => store.search.findEmbeddings(embedder, hashes),
+    ...(observability.tracing.enabled ? { tracer: observability.tracing.tracer } : {}),
   });
   const knowledge = new KnowledgeService({
     store,
@@ -173,7 +176,6 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     logger,
     ...(options.cwd ? { cwd: options.cwd } : {}),
   });
-  const observability = await createObservability({ config, store: store.observability, logger });
   // Built before the run manager, which reports pauses to it; it reaches the manager lazily.
   const approvals: ApprovalService = new ApprovalService({ store, audit, logger, runs: () => runs });
   const memory = new MemoryService({ store, models, config, logger, embedders });

@@ -3,9 +3,17 @@
  * per-process LRU and then in a persistent source (the search index already holds the vectors of
  * every indexed chunk), and only the misses go to the model, in batches. This is what keeps a
  * re-ingested file or a repeated query from paying for embeddings again (Mastra #11455).
+ *
+ * With a tracer, every call is an `embeddings {model}` span (GenAI conventions) under the caller's
+ * span: `EmbedOptions.traceParent`, else the active context. A call outside any span (ingestion,
+ * memory indexing after a run) opens none: it would start a trace of its own per batch, filed under
+ * no workspace.
  * @module
  */
 import { createHash } from 'node:crypto';
+import { context, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import { AGENTOS, GEN_AI } from '../observability/semconv.js';
+import { recordFailure } from '../observability/spans.js';
 import type { Embedder, EmbedOptions } from './types.js';
 
 /** The cache key of a text: lower-case hex SHA-256 of its UTF-8 bytes. */
@@ -24,6 +32,8 @@ export interface CachedEmbedderOptions {
   batchSize?: number;
   /** Consulted for misses of the memory cache before the model is called. */
   lookup?: EmbeddingLookup;
+  /** Opens an `embeddings` span per call that has a parent span (`tracing.enabled`). */
+  tracer?: Tracer | undefined;
 }
 
 /** Counters, for benches and the CLI summary. */
@@ -52,6 +62,55 @@ export class CachedEmbedder implements Embedder {
   }
 
   async embed(texts: readonly string[], options?: EmbedOptions): Promise<Float32Array[]> {
+    const { tracer } = this.options;
+    const parent = tracer ? (options?.traceParent ?? context.active()) : undefined;
+    if (!tracer || !parent || !trace.getSpan(parent)) return (await this.lookupOrCompute(texts, options)).vectors;
+    const colon = this.id.indexOf(':');
+    const model = this.id.slice(colon + 1);
+    const span = tracer.startSpan(
+      `embeddings ${model}`,
+      {
+        attributes: {
+          [GEN_AI.operationName]: 'embeddings',
+          [GEN_AI.providerName]: colon > 0 ? this.id.slice(0, colon) : this.id,
+          [GEN_AI.requestModel]: model,
+          [AGENTOS.embeddingInputs]: texts.length,
+        },
+      },
+      parent,
+    );
+    let inputTokens: number | undefined;
+    const onUsage = (tokens: number) => {
+      inputTokens = (inputTokens ?? 0) + tokens;
+      options?.onUsage?.(tokens);
+    };
+    try {
+      const { vectors, computed } = await this.lookupOrCompute(texts, { ...options, onUsage });
+      span.setAttributes({
+        [AGENTOS.embeddingCacheHits]: texts.length - computed,
+        ...(vectors[0] ? { [GEN_AI.embeddingDimensions]: vectors[0].length } : {}),
+        // Known only when the provider reports usage; cache hits cost none.
+        ...(inputTokens !== undefined
+          ? { [GEN_AI.inputTokens]: inputTokens }
+          : computed === 0
+            ? { [GEN_AI.inputTokens]: 0 }
+            : {}),
+      });
+      span.setStatus({ code: SpanStatusCode.OK });
+      return vectors;
+    } catch (error) {
+      recordFailure(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  /** The cache, then the lookup, then the model; `computed`: the texts the model embedded. */
+  private async lookupOrCompute(
+    texts: readonly string[],
+    options: EmbedOptions | undefined,
+  ): Promise<{ vectors: Float32Array[]; computed: number }> {
     const hashes = texts.map(contentHash);
     const found = new Map<string, Float32Array>();
     for (const hash of hashes) {
@@ -89,7 +148,7 @@ export class CachedEmbedder implements Embedder {
       }
     }
     this.stats.hits += texts.length - missing.length;
-    return hashes.map((hash) => found.get(hash) as Float32Array);
+    return { vectors: hashes.map((hash) => found.get(hash) as Float32Array), computed: missing.length };
   }
 
   private remember(hash: string, vector: Float32Array): void {

@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CachedEmbedder, contentHash, createEmbedderRegistry, createLocalEmbedder } from './index.js';
 
@@ -82,6 +84,36 @@ describe('embedders', () => {
     expect([...(computed as Float32Array)]).toEqual(['fresh'.length, 1, 0]);
     expect(asked).toEqual([[contentHash('stored'), contentHash('fresh')]]);
     expect(upstream.requests.slice(before).map((request) => request.input)).toEqual([['fresh']]);
+  });
+
+  it('traces a call under its parent span with the tokens the provider billed, and none without a parent', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const tracer = provider.getTracer('test');
+    const registry = createEmbedderRegistry({ env: { OPENAI_API_KEY: 'test', OPENAI_BASE_URL: upstream.url }, tracer });
+    const embedder = registry.get('openai:text-embedding-3-small');
+    await embedder.embed(['no parent']);
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+
+    const retrieval = tracer.startSpan('retrieval docs');
+    const parent = trace.setSpan(ROOT_CONTEXT, retrieval);
+    await embedder.embed(['alpha', 'beta', 'no parent'], { traceParent: parent });
+    retrieval.end();
+    const [span] = exporter.getFinishedSpans().filter((finished) => finished.name.startsWith('embeddings'));
+    expect(span?.name).toBe('embeddings text-embedding-3-small');
+    expect(span?.parentSpanContext?.spanId).toBe(retrieval.spanContext().spanId);
+    expect(span?.attributes).toMatchObject({
+      'gen_ai.operation.name': 'embeddings',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'text-embedding-3-small',
+      // The scripted upstream bills one token per input; 'no parent' came from the cache.
+      'gen_ai.usage.input_tokens': 2,
+      'gen_ai.embeddings.dimension.count': 3,
+      'agentos.embeddings.inputs': 3,
+      'agentos.embeddings.cache_hits': 1,
+    });
+    expect(span?.status.code).toBe(SpanStatusCode.OK);
+    await provider.shutdown();
   });
 
   it('refuses providers without embeddings and reports provider failures as AgentOsErrors', async () => {

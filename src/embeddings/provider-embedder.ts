@@ -68,6 +68,7 @@ export function createProviderEmbedder(id: string, options: ProviderEmbedderOpti
           maxParallelCalls: 2,
           ...(callOptions?.abortSignal ? { abortSignal: callOptions.abortSignal } : {}),
         });
+        if (result.usage.tokens > 0) callOptions?.onUsage?.(result.usage.tokens);
         return result.embeddings.map((vector) => Float32Array.from(vector));
       } catch (error) {
         if (error instanceof AgentOsError) throw error;

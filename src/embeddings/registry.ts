@@ -3,6 +3,7 @@
  * is only useful when shared).
  * @module
  */
+import type { Tracer } from '@opentelemetry/api';
 import { AgentOsError } from '../errors/index.js';
 import type { ProviderEnv } from '../models/registry.js';
 import { CachedEmbedder, type EmbeddingLookup } from './cached-embedder.js';
@@ -16,6 +17,8 @@ export interface EmbedderRegistryOptions {
   fetch?: typeof fetch;
   /** Persistent vectors by content hash (the search index), consulted before the model. */
   lookup?: EmbeddingLookup;
+  /** Traces embedder calls made under a span (`embeddings {model}`); see {@link CachedEmbedder}. */
+  tracer?: Tracer | undefined;
   /** Replaces how an id becomes an embedder (tests, benches); the registry still caches and batches. */
   create?: (id: string) => Embedder;
 }
@@ -46,7 +49,7 @@ export function createEmbedderRegistry(options: EmbedderRegistryOptions): Embedd
     get(id) {
       let embedder = embedders.get(id);
       if (!embedder) {
-        embedder = new CachedEmbedder(create(id), options.lookup ? { lookup: options.lookup } : {});
+        embedder = new CachedEmbedder(create(id), { lookup: options.lookup, tracer: options.tracer });
         embedders.set(id, embedder);
       }
       return embedder;

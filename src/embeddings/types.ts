@@ -4,6 +4,7 @@
  * adds batching and a content-hash cache on top of any of them.
  * @module
  */
+import type { Context } from '@opentelemetry/api';
 
 /** Turns texts into vectors. One instance per embedder id and process. */
 export interface Embedder {
@@ -19,4 +20,11 @@ export interface Embedder {
 /** Per-call options of {@link Embedder.embed}. */
 export interface EmbedOptions {
   abortSignal?: AbortSignal;
+  /**
+   * The span the call's `embeddings` span belongs under (a `retrieval` span, an agent run's span);
+   * else the active context. Untraced without one: see {@link CachedEmbedder}.
+   */
+  traceParent?: Context | undefined;
+  /** Told the input tokens the provider billed, once per model request (providers that report usage). */
+  onUsage?: ((inputTokens: number) => void) | undefined;
 }

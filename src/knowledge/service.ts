@@ -12,7 +12,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { AgentOsConfig, KnowledgeConfig } from '../config/index.js';
-import type { EmbedderRegistry } from '../embeddings/index.js';
+import type { EmbedderRegistry, EmbedOptions } from '../embeddings/index.js';
 import { contentHash } from '../embeddings/index.js';
 import { AgentOsError } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
@@ -55,6 +55,8 @@ export interface KnowledgeSearchRequest {
   mode?: SearchMode | undefined;
   limit?: number | undefined;
   filters?: Record<string, string | number | boolean> | undefined;
+  /** The span the query's `embeddings` span belongs under (the tool call's `retrieval` span). */
+  traceParent?: EmbedOptions['traceParent'];
 }
 
 /** A search hit with the knowledge base it came from. */
@@ -368,7 +370,9 @@ export class KnowledgeService {
       bases.map(async (base) => {
         let embedding: { embedder: string; vector: Float32Array } | undefined;
         if (mode !== 'keyword' && store.search.vectorSearch) {
-          const [vector] = await this.options.embedders.get(base.embedder).embed([request.query]);
+          const [vector] = await this.options.embedders
+            .get(base.embedder)
+            .embed([request.query], { traceParent: request.traceParent });
           if (vector) embedding = { embedder: base.embedder, vector };
         }
         const hits = await store.search.search({

@@ -9,7 +9,7 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import type { ModelMessage } from 'ai';
 import type { AgentOsConfig } from '../config/index.js';
-import { contentHash, type EmbedderRegistry } from '../embeddings/index.js';
+import { contentHash, type EmbedderRegistry, type EmbedOptions } from '../embeddings/index.js';
 import type { RunEventInput } from '../events/index.js';
 import type { Logger } from '../logging/logger.js';
 import { estimateTokens } from '../models/local/index.js';
@@ -145,6 +145,8 @@ export class MemoryService {
     userId: string | null;
     message: string;
     tokens?: number;
+    /** The run's span: the query's `embeddings` span nests under it. */
+    traceParent?: EmbedOptions['traceParent'];
   }): Promise<RecallResult> {
     const empty: RecallResult = { text: '', memories: [], tokens: 0 };
     if (input.userId === null) return empty;
@@ -153,7 +155,7 @@ export class MemoryService {
     const { memory } = this.options.store;
     const [hits, recent] = await Promise.all([
       this.semanticEmbedder()
-        ? this.semanticSearch(input.workspaceId, input.userId, input.message)
+        ? this.semanticSearch(input.workspaceId, input.userId, input.message, RECALL_CANDIDATES, input.traceParent)
         : memory
             .search(input.workspaceId, input.userId, input.message, RECALL_CANDIDATES)
             .then((found) => found.map((hit) => ({ ...hit, matchType: 'keyword' as const }))),
@@ -187,11 +189,17 @@ export class MemoryService {
   }
 
   /** Hybrid (vector + keyword, RRF) search over one user's memories in the search index. */
-  private async semanticSearch(workspaceId: string, userId: string, message: string, limit = RECALL_CANDIDATES) {
+  private async semanticSearch(
+    workspaceId: string,
+    userId: string,
+    message: string,
+    limit = RECALL_CANDIDATES,
+    traceParent?: EmbedOptions['traceParent'],
+  ) {
     const embedderId = this.semanticEmbedder() as string;
     const embedders = this.options.embedders as EmbedderRegistry;
     const { store } = this.options;
-    const [vector] = await embedders.get(embedderId).embed([message]);
+    const [vector] = await embedders.get(embedderId).embed([message], { traceParent });
     const hits = await store.search.search({
       scope: memoryScope(workspaceId, userId),
       text: message,

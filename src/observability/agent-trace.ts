@@ -11,7 +11,7 @@ import type { ToolSpanOpener } from '../runtime/tools/types.js';
 import type { RunInstruments } from './instruments.js';
 import type { PriceTable } from './pricing.js';
 import { AGENTOS, ERROR_TYPE, GEN_AI } from './semconv.js';
-import { recordFailure, type SpanOptions, withSpan } from './spans.js';
+import { recordFailure, withSpan } from './spans.js';
 import type { Tracing } from './tracing.js';
 
 /** What the agent loop tells the tracing about itself. */
@@ -107,6 +107,11 @@ export class AgentRunTrace implements RunObserver {
     );
     this.context = trace.setSpan(parent, this.span);
     instruments.activeRuns.inc();
+  }
+
+  /** The context of the agent span: the parent of spans opened for the run outside the loop (memory recall). */
+  get spanContext(): Context {
+    return this.context;
   }
 
   /** Runs the agent loop with the agent span active, so spans opened inside nest under it. */
@@ -211,9 +216,11 @@ export class AgentRunTrace implements RunObserver {
     );
     try {
       const toolContext = trace.setSpan(this.context, span);
-      const tracing = {
-        withSpan: <R>(options: SpanOptions, inner: () => Promise<R>) =>
-          withSpan(this.tracing.tracer, { ...options, parent: toolContext }, () => inner()),
+      const tracing: { withSpan: ToolSpanOpener } = {
+        withSpan: (options, inner) =>
+          withSpan(this.tracing.tracer, { ...options, parent: toolContext }, (_span, spanContext) =>
+            inner(spanContext),
+          ),
       };
       const result = await context.with(toolContext, () => fn(tracing));
       if (this.tracing.captureContent) span.setAttribute(GEN_AI.toolResult, text(result));

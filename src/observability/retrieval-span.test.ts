@@ -60,5 +60,30 @@ describe('retrieval spans', () => {
       status: 'OK',
       metadata: { 'gen_ai.operation.name': 'retrieval', 'gen_ai.data_source.id': 'handbook' },
     });
+    // The query's embedding, under the retrieval span; the knowledge base embeds with local:default.
+    const retrieval = tool.spans[0];
+    expect(retrieval.spans).toHaveLength(1);
+    const embedding = retrieval.spans[0];
+    expect(embedding).toMatchObject({
+      type: 'EMBEDDING',
+      name: 'embeddings default',
+      parent_id: retrieval.id,
+      status: 'OK',
+      metadata: {
+        'gen_ai.operation.name': 'embeddings',
+        'gen_ai.provider.name': 'local',
+        'gen_ai.request.model': 'default',
+        'gen_ai.embeddings.dimension.count': 512,
+        'agentos.embeddings.inputs': 1,
+        'agentos.workspace_id': 'default',
+      },
+    });
+    expect(Date.parse(embedding.start_time)).toBeGreaterThanOrEqual(Date.parse(retrieval.start_time));
+    expect(Date.parse(embedding.end_time)).toBeLessThanOrEqual(Date.parse(retrieval.end_time));
+  });
+
+  it('opens no embeddings span for an embedder call outside any span (ingestion)', async () => {
+    const list = (await test.app.inject({ method: 'GET', url: '/traces?limit=100' })).json();
+    expect(list.traces.map((trace: Json) => trace.name)).not.toContainEqual(expect.stringMatching(/^embeddings/));
   });
 });

@@ -26,6 +26,7 @@ export const GEN_AI = {
   inputMessages: 'gen_ai.input.messages',
   outputMessages: 'gen_ai.output.messages',
   dataSourceId: 'gen_ai.data_source.id',
+  embeddingDimensions: 'gen_ai.embeddings.dimension.count',
 } as const;
 
 /** `error.type` (stable semantic convention). */
@@ -43,6 +44,9 @@ export const AGENTOS = {
   input: 'agentos.input',
   output: 'agentos.output',
   costUsd: 'agentos.cost_usd',
+  /** Texts one `embeddings` call asked for, and how many of them the cache answered. */
+  embeddingInputs: 'agentos.embeddings.inputs',
+  embeddingCacheHits: 'agentos.embeddings.cache_hits',
 } as const;
 
 /** The `gen_ai.operation.name` values agentos emits. */

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { AgentConfig } from '../../config/index.js';
 import { AgentOsError } from '../../errors/index.js';
 import type { ToolExecution } from '../../events/index.js';
-import type { KnowledgeService } from '../../knowledge/service.js';
+import type { KnowledgeSearchRequest, KnowledgeService } from '../../knowledge/service.js';
 import type { ToolDefinition } from './types.js';
 
 /** The tool's name, as configs and models spell it. */
@@ -61,8 +61,9 @@ export function createKnowledgeSearchTool(
       if (context.workspaceId === undefined) {
         throw new AgentOsError('AOS_TOOL_FAILED', 'knowledge_search: the run has no workspace');
       }
-      const search = () =>
+      const search = (traceParent?: KnowledgeSearchRequest['traceParent']) =>
         knowledge.search({
+          traceParent,
           workspaceId: context.workspaceId as string,
           knowledgeId,
           query,
@@ -72,7 +73,7 @@ export function createKnowledgeSearchTool(
       const span = { name: `retrieval ${knowledgeId ?? 'knowledge'}`, operation: 'retrieval' as const };
       const hits = context.withSpan
         ? await context.withSpan({ ...span, attributes: { 'gen_ai.data_source.id': knowledgeId ?? '' } }, search)
-        : await search();
+        : await search(undefined);
       const results: KnowledgeSearchResult[] = hits.map((hit) => ({
         content_id: hit.sourceId,
         knowledge_id: hit.knowledgeId,

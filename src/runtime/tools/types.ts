@@ -23,8 +23,14 @@ export interface ToolExecutionContext {
   withSpan?: ToolSpanOpener;
 }
 
-/** See {@link ToolExecutionContext.withSpan}. */
-export type ToolSpanOpener = <T>(options: SpanOptions, fn: () => Promise<T>) => Promise<T>;
+/**
+ * See {@link ToolExecutionContext.withSpan}. `fn` gets the new span's context: hand it on (e.g. as
+ * `traceParent` of an embedder call) so spans opened below nest under it.
+ */
+export type ToolSpanOpener = <T>(
+  options: SpanOptions,
+  fn: (spanContext: SpanOptions['parent']) => Promise<T>,
+) => Promise<T>;
 
 /** A JSON Schema object (as written in declarative tool configs). */
 export type JsonSchemaObject = Record<string, unknown>;
