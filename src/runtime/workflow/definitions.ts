@@ -17,7 +17,10 @@ export interface WorkflowDefinition {
   name: string;
   description?: string | undefined;
   steps: WorkflowStep[];
-  source: 'config' | 'api';
+  /** `component`: an Agno workflow component at one config version (`runtime/component-definitions.ts`). */
+  source: 'config' | 'api' | 'component';
+  /** The component config version (components only). */
+  version?: number | undefined;
   /** iii definitions: the steps as created, for listings. */
   rawSteps?: Record<string, unknown>[];
 }

@@ -7,8 +7,16 @@
  * call is repeated); what a code function did outside the state before a crash is not undone.
  * @module
  */
+import type { ModelMessage } from 'ai';
+import type { AgentConfig } from '../../config/index.js';
 import { AgentOsError, NotFoundError } from '../../errors/index.js';
 import type { RunRecord } from '../../store/types.js';
+import {
+  assertMayRunReferences,
+  loadComponentVersion,
+  stepReferences,
+  workflowOfComponent,
+} from '../component-definitions.js';
 import {
   abortReason,
   type ComponentRunDeps,
@@ -33,6 +41,63 @@ export interface StartWorkflowRunRequest {
   userPinned?: boolean | undefined;
   /** iii: the agent that answers `agent::*` steps of an API-created workflow. */
   agentId?: string | undefined;
+  /** A config version of a workflow component (other workflows have none). */
+  version?: number | undefined;
+  /**
+   * The conversation before `message` (an OpenAI request's earlier turns) and its system text: every
+   * agent step gets them as context in its instructions (a step's own message is its input).
+   */
+  history?: ModelMessage[] | undefined;
+  extraInstructions?: string | undefined;
+  /**
+   * Whether the caller may run an agent or team: a workflow component runs only when its caller may run
+   * every agent and team its steps name (absent: refused, fail closed).
+   */
+  mayRun?: ((resource: 'agents' | 'teams', id: string) => boolean) | undefined;
+}
+
+/** What a workflow run carries from its request into every agent step (stored in the run's input). */
+interface WorkflowConversation {
+  history?: ModelMessage[] | undefined;
+  instructions?: string | undefined;
+}
+
+/** The text of a message's content (its text parts joined). */
+function messageText(message: ModelMessage): string {
+  if (typeof message.content === 'string') return message.content;
+  return message.content
+    .map((part) => ('text' in part && typeof part.text === 'string' ? part.text : ''))
+    .filter((text) => text !== '')
+    .join('\n');
+}
+
+/** The request's system text and earlier turns as a section of an agent step's instructions. */
+function conversationContext(conversation: WorkflowConversation): string | undefined {
+  const turns = (conversation.history ?? [])
+    .map((message) => `${message.role}: ${messageText(message)}`)
+    .filter((line) => !line.endsWith(': '));
+  const parts = [
+    ...(conversation.instructions ? [conversation.instructions] : []),
+    ...(turns.length > 0 ? [`Conversation so far:\n${turns.join('\n')}`] : []),
+  ];
+  return parts.length === 0 ? undefined : parts.join('\n\n');
+}
+
+/** The conversation a run started with, from its stored input. */
+function storedConversation(run: RunRecord): WorkflowConversation {
+  return ((run.input as { conversation?: WorkflowConversation }).conversation ?? {}) as WorkflowConversation;
+}
+
+/** The agent with the conversation context appended to its instructions. */
+function withContext(agent: AgentConfig, context: string | undefined): AgentConfig {
+  if (context === undefined) return agent;
+  const own =
+    agent.instructions === undefined
+      ? []
+      : Array.isArray(agent.instructions)
+        ? agent.instructions
+        : [agent.instructions];
+  return { ...agent, instructions: [...own, context] };
 }
 
 /** How an execution entered the run. */
@@ -45,18 +110,49 @@ export class WorkflowRunner {
     private readonly teams: TeamRunner,
   ) {}
 
-  /** The workflow of the config, else one created over the API in this workspace; `AOS_NOT_FOUND` when neither. */
-  async definition(workspaceId: string, workflowId: string, agentId?: string): Promise<WorkflowDefinition> {
+  /**
+   * The workflow of the config, else one created over the API in this workspace, else the workspace's
+   * workflow component at `version` (else its current one); `AOS_NOT_FOUND` when none.
+   */
+  async definition(
+    workspaceId: string,
+    workflowId: string,
+    agentId?: string,
+    version?: number,
+  ): Promise<WorkflowDefinition> {
+    const unversioned = (definition: WorkflowDefinition) => {
+      if (version !== undefined) {
+        throw new AgentOsError('AOS_BAD_REQUEST', `Workflow ${workflowId} is not a component and has no versions`);
+      }
+      return definition;
+    };
     const configured = configWorkflow(this.deps.config, workflowId);
-    if (configured) return configured;
+    if (configured) return unversioned(configured);
     const stored = await this.deps.store.workflows.getDefinition(workspaceId, workflowId);
-    if (!stored) throw new NotFoundError('Workflow not found', { workflowId });
-    return storedWorkflow(stored, this.deps.config, agentId);
+    if (stored) return unversioned(storedWorkflow(stored, this.deps.config, agentId));
+    const component = await loadComponentVersion(this.deps.store, workspaceId, 'workflow', workflowId, version);
+    if (!component) throw new NotFoundError('Workflow not found', { workflowId });
+    const workflow = workflowOfComponent(component.component, component.config.config);
+    return {
+      id: workflow.id,
+      name: workflow.name ?? workflow.id,
+      description: workflow.description,
+      steps: workflow.steps,
+      source: 'component',
+      version: component.config.version,
+    };
   }
 
   /** Creates the run (and its session when new) and starts it off the caller's stack. */
   async start(request: StartWorkflowRunRequest): Promise<RunHandle> {
-    const definition = await this.definition(request.workspaceId, request.workflowId, request.agentId);
+    const definition = await this.definition(request.workspaceId, request.workflowId, request.agentId, request.version);
+    if (definition.source === 'component') {
+      assertMayRunReferences(stepReferences(definition.steps), request.mayRun, `workflow ${definition.id}`);
+    }
+    const conversation: WorkflowConversation = {
+      ...(request.history === undefined || request.history.length === 0 ? {} : { history: request.history }),
+      ...(request.extraInstructions === undefined ? {} : { instructions: request.extraInstructions }),
+    };
     return launchComponentRun(
       this.deps,
       {
@@ -68,12 +164,15 @@ export class WorkflowRunner {
           message: request.message,
           source: definition.source,
           ...(request.agentId === undefined ? {} : { agent_id: request.agentId }),
+          // Resume and continue run the version the run started with, whatever is current by then.
+          ...(definition.version === undefined ? {} : { version: definition.version }),
+          ...(Object.keys(conversation).length === 0 ? {} : { conversation }),
         },
         sessionId: request.sessionId,
         userId: request.userId,
         userPinned: request.userPinned,
       },
-      (context) => this.execute(definition, request.message, context, { kind: 'start' }),
+      (context) => this.execute(definition, request.message, context, { kind: 'start' }, conversation),
     );
   }
 
@@ -82,10 +181,10 @@ export class WorkflowRunner {
    * its last completed step, in this process. `false` when its workflow no longer exists.
    */
   async resumeInterrupted(run: RunRecord): Promise<boolean> {
-    const input = run.input as { message?: string; agent_id?: string };
+    const input = run.input as { message?: string; agent_id?: string; version?: number };
     let definition: WorkflowDefinition;
     try {
-      definition = await this.definition(run.workspaceId, run.componentId, input.agent_id);
+      definition = await this.definition(run.workspaceId, run.componentId, input.agent_id, input.version);
     } catch {
       return false;
     }
@@ -107,7 +206,7 @@ export class WorkflowRunner {
         input: run.input,
         existing: { run, from: ['pending', 'running'] },
       },
-      (context) => this.execute(definition, message, context, { kind: 'resume' }),
+      (context) => this.execute(definition, message, context, { kind: 'resume' }, storedConversation(run)),
     );
     this.deps.logger.warn({ run_id: handle.runId, workflow_id: definition.id }, 'resuming an interrupted workflow run');
     return true;
@@ -120,8 +219,8 @@ export class WorkflowRunner {
   async continue(run: RunRecord, confirmed: boolean): Promise<RunHandle> {
     if (run.status !== 'paused')
       throw new AgentOsError('AOS_CONFLICT', `Run ${run.runId} is ${run.status}, not paused`);
-    const input = run.input as { message?: string; agent_id?: string };
-    const definition = await this.definition(run.workspaceId, run.componentId, input.agent_id);
+    const input = run.input as { message?: string; agent_id?: string; version?: number };
+    const definition = await this.definition(run.workspaceId, run.componentId, input.agent_id, input.version);
     const paused = run.output as { paused_step_key?: string; paused_step_name?: string };
     if (paused.paused_step_key === undefined) throw new AgentOsError('AOS_CONFLICT', 'The run has no paused step');
     return launchComponentRun(
@@ -140,21 +239,31 @@ export class WorkflowRunner {
           stepName: paused.paused_step_name ?? (paused.paused_step_key as string),
           status: confirmed ? 'confirmed' : 'rejected',
         });
-        return this.execute(definition, input.message ?? '', context, {
-          kind: 'continue',
-          stepName: paused.paused_step_name ?? '',
-          confirmed,
-        });
+        return this.execute(
+          definition,
+          input.message ?? '',
+          context,
+          { kind: 'continue', stepName: paused.paused_step_name ?? '', confirmed },
+          storedConversation(run),
+        );
       },
     );
   }
 
-  private executors(): StepExecutors {
+  /** Agent steps name config agents, or (in workflow components) database agents of the workspace. */
+  private executors(conversation: WorkflowConversation = {}): StepExecutors {
+    const context = conversationContext(conversation);
     return {
-      agent: (agentId, message, scope) => {
-        const agent = this.deps.config.agents.find((candidate) => candidate.id === agentId);
+      agent: async (agentId, message, scope) => {
+        let agent: AgentConfig | undefined = this.deps.config.agents.find((candidate) => candidate.id === agentId);
+        if (!agent) {
+          agent = await this.deps.runs.resolveAgent(scope.workspaceId, agentId).catch((error: unknown) => {
+            if (error instanceof NotFoundError) return undefined;
+            throw error;
+          });
+        }
         if (!agent) throw new StepFailure(agentId, `Unknown agent ${JSON.stringify(agentId)}`);
-        return runMemberAgent(this.deps, scope, agent, message);
+        return runMemberAgent(this.deps, scope, withContext(agent, context), message);
       },
       team: (teamId, message, scope) => this.teams.runNestedTeam(this.teams.team(teamId), message, scope),
     };
@@ -165,6 +274,7 @@ export class WorkflowRunner {
     message: string,
     context: ExecutionContext,
     entry: Entry,
+    conversation: WorkflowConversation = {},
   ): Promise<ExecutionResult> {
     const { store } = this.deps;
     const session = await store.sessions.get(context.workspaceId, context.sessionId);
@@ -173,7 +283,7 @@ export class WorkflowRunner {
     const execution = new WorkflowExecution({
       config: this.deps.config,
       store: store.workflows,
-      executors: this.executors(),
+      executors: this.executors(conversation),
       runId: context.runId,
       workspaceId: context.workspaceId,
       sessionId: context.sessionId,

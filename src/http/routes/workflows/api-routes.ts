@@ -37,7 +37,7 @@ const listedWorkflow = z.object({
   id: z.string(),
   name: z.string(),
   description: z.string().optional(),
-  source: z.enum(['config', 'api']),
+  source: z.enum(['config', 'api', 'component']),
   stepCount: z.number().int(),
   steps: z.array(listedStep),
 });
