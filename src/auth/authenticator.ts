@@ -6,10 +6,11 @@
  */
 import { ID_PATTERN } from '../config/index.js';
 import { AgentOsError } from '../errors/index.js';
-import type { ApiKeyStore } from '../store/types.js';
+import type { ApiKeyRecord, ApiKeyStore, ServiceAccountStore } from '../store/types.js';
 import { digestsEqual, hashApiKey } from './api-keys.js';
 import { type JwtVerifier, looksLikeJwt } from './jwt.js';
 import { ADMIN_SCOPE, type Principal } from './principal.js';
+import { expandRoles } from './scopes.js';
 
 /** `none` = dev mode (loopback only), otherwise the strongest credential kind configured. */
 export type AuthMode = 'none' | 'api_key' | 'jwt';
@@ -29,6 +30,8 @@ export interface AuthenticatorOptions {
   /** Keys from config and `AGENTOS_API_KEY` (named `AGENTOS_API_KEY`, admin). */
   staticKeys: readonly StaticApiKey[];
   apiKeys: ApiKeyStore;
+  /** Service accounts, whose tokens are keys naming them; without it such tokens are refused. */
+  serviceAccounts?: ServiceAccountStore;
   /** JWT verification (`auth.jwt`); without it bearer tokens are only matched against keys. */
   jwt?: JwtVerifier;
   /** `auth.tenancy`: every authenticated request must name its workspace (`X-Workspace-ID`). */
@@ -72,9 +75,20 @@ export function bearerToken(authorization: string | undefined): string | undefin
   return match?.[1];
 }
 
+/** The scopes a stored role and scope list grant; an unknown role is a 401, never an empty grant. */
+function grantedScopes(role: string | null, scopes: readonly string[]): string[] {
+  try {
+    return expandRoles(role === null ? [] : [role], scopes);
+  } catch {
+    throw new AgentOsError('AOS_AUTH_INVALID', 'Invalid authentication token: unknown role', {
+      details: { reason: 'role' },
+    });
+  }
+}
+
 /** Creates the authenticator. */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
-  const { apiKeys, jwt, tenancy = false, defaultWorkspace = 'default', now = Date.now } = options;
+  const { apiKeys, serviceAccounts, jwt, tenancy = false, defaultWorkspace = 'default', now = Date.now } = options;
   const staticKeys = options.staticKeys.map((entry) => ({
     name: entry.name,
     hash: entry.keySha256?.toLowerCase() ?? hashApiKey(entry.key ?? ''),
@@ -112,18 +126,45 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     // agentos keys never contain dots, so a JWT-shaped token is a JWT: its failure reason is the useful one.
     if (jwt && looksLikeJwt(token)) return jwt.verify(token);
     const stored = await apiKeys.getActiveByHash(hash);
-    if (stored && digestsEqual(stored.keyHash, hash)) {
+    if (stored && digestsEqual(stored.keyHash, hash) && (stored.expiresAt === null || now() < stored.expiresAt)) {
+      const principal = await principalOfKey(stored);
       const at = now();
       if (at - (lastTouched.get(stored.id) ?? 0) >= TOUCH_INTERVAL_MS) {
         lastTouched.set(stored.id, at);
         await apiKeys.touch(stored.id, at);
       }
-      return { id: stored.id, kind: 'api_key', scopes: stored.scopes, workspaceId: stored.workspaceId };
+      return principal;
     }
     // In dev mode any token passes: SDK clients (openai, MCP) insist on sending some key, and
     // dev mode is open by definition (and loopback-only). Once a credential exists, this line is gone.
     if ((await mode()) === 'none') return DEV_PRINCIPAL;
     throw new AgentOsError('AOS_AUTH_INVALID', 'Invalid authentication token');
+  }
+
+  /**
+   * A stored key's principal: its role expanded beside its scopes, or, for a service account's token,
+   * the account's current role and scopes (so an update applies to every token at once). A role outside
+   * the table or a revoked account fails closed with 401.
+   */
+  async function principalOfKey(stored: ApiKeyRecord): Promise<Principal> {
+    if (stored.serviceAccountId === null) {
+      return {
+        id: stored.id,
+        kind: 'api_key',
+        scopes: grantedScopes(stored.role, stored.scopes),
+        workspaceId: stored.workspaceId,
+      };
+    }
+    const account = await serviceAccounts?.get(stored.workspaceId, stored.serviceAccountId);
+    if (!account || account.revokedAt !== null) {
+      throw new AgentOsError('AOS_AUTH_INVALID', 'Invalid authentication token');
+    }
+    return {
+      id: `sa:${account.id}`,
+      kind: 'service_account',
+      scopes: grantedScopes(account.role, account.scopes),
+      workspaceId: account.workspaceId,
+    };
   }
 
   function selectWorkspace(principal: Principal, requested: string | undefined): Principal {

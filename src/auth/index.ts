@@ -19,15 +19,22 @@ export {
   type JwtVerifier,
   type JwtVerifierOptions,
   looksLikeJwt,
+  rolesFromClaims,
   scopesFromClaims,
 } from './jwt.js';
 export { isLoopbackHost } from './loopback.js';
 export { ADMIN_SCOPE, type Principal, type PrincipalKind } from './principal.js';
 export {
+  coversScopes,
+  expandRoles,
   formatRequirement,
   hasAnyScopeFor,
   hasScope,
+  isRole,
   isValidScope,
   parseRequirement,
+  ROLE_SCOPES,
+  ROLES,
+  type Role,
   type ScopeRequirement,
 } from './scopes.js';

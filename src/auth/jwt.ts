@@ -21,7 +21,7 @@ import type {
 import { ID_PATTERN } from '../config/index.js';
 import { AgentOsError, ConfigError } from '../errors/index.js';
 import type { Principal } from './principal.js';
-import { isValidScope } from './scopes.js';
+import { expandRoles, isRole, isValidScope } from './scopes.js';
 
 /** The algorithms agentos verifies. */
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
@@ -83,6 +83,24 @@ export function scopesFromClaims(payload: JWTPayload): string[] {
     if (typeof entry === 'string' && isValidScope(entry) && !scopes.includes(entry)) scopes.push(entry);
   }
   return scopes;
+}
+
+/**
+ * Reads the `role` and `roles` claims (a string, a space-separated string or a list). Returns null when
+ * either names anything outside the role table: an unknown role is refused, never ignored.
+ */
+export function rolesFromClaims(payload: JWTPayload): string[] | null {
+  const roles: string[] = [];
+  for (const raw of [payload.role, payload.roles]) {
+    if (raw === undefined) continue;
+    const entries = typeof raw === 'string' ? raw.split(/\s+/).filter((entry) => entry !== '') : raw;
+    if (!Array.isArray(entries)) return null;
+    for (const entry of entries) {
+      if (!isRole(entry)) return null;
+      if (!roles.includes(entry)) roles.push(entry);
+    }
+  }
+  return roles;
 }
 
 function invalid(reason: string): AgentOsError {
@@ -301,10 +319,12 @@ export async function createJwtVerifier(settings: JwtSettings, options: JwtVerif
     if (workspace !== undefined && (typeof workspace !== 'string' || !ID_PATTERN.test(workspace))) {
       throw invalid('workspace_id claim');
     }
+    const roles = rolesFromClaims(payload);
+    if (roles === null) throw invalid('role claim');
     return {
       id: sub,
       kind: 'jwt',
-      scopes: scopesFromClaims(payload),
+      scopes: expandRoles(roles, scopesFromClaims(payload)),
       workspaceId: workspace ?? defaultWorkspace,
       userId: sub,
     };

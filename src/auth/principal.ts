@@ -5,11 +5,11 @@
  */
 
 /** How the principal authenticated. */
-export type PrincipalKind = 'env_key' | 'config_key' | 'api_key' | 'jwt' | 'dev';
+export type PrincipalKind = 'env_key' | 'config_key' | 'api_key' | 'service_account' | 'jwt' | 'dev';
 
 /** The authenticated caller. */
 export interface Principal {
-  /** Stable subject: the key id, the JWT `sub`, or `dev` in dev mode. */
+  /** Stable subject: the key id, `sa:<id>` for a service account's token, the JWT `sub`, or `dev` in dev mode. */
   id: string;
   kind: PrincipalKind;
   /** Granted scopes in the grammar of `scopes.ts`; `admin` grants everything. */

@@ -63,3 +63,102 @@ export function formatRequirement(required: ScopeRequirement): string {
     ? `${required.resource}:${required.action}`
     : `${required.resource}:${required.id}:${required.action}`;
 }
+
+/** The roles, weakest first: each grants everything the one before it does (owner ⊇ admin ⊇ editor ⊇ viewer). */
+export const ROLES = ['viewer', 'editor', 'admin', 'owner'] as const;
+
+/** A role a JWT (`role` / `roles` claim), an API key or a service account may carry. */
+export type Role = (typeof ROLES)[number];
+
+/** Resource types of the scope grammar (research/agno.md §4, plus this server's own rooms). */
+const RESOURCES = [
+  'agents',
+  'teams',
+  'workflows',
+  'sessions',
+  'memories',
+  'learnings',
+  'knowledge',
+  'evals',
+  'components',
+  'schedules',
+  'approvals',
+  'metrics',
+  'traces',
+  'config',
+  'registry',
+  'events',
+] as const;
+
+/** Resources whose `run` action exists. */
+const RUNNABLE = ['agents', 'teams', 'workflows'] as const;
+
+function scopesFor(resources: readonly string[], actions: readonly string[]): string[] {
+  return resources.flatMap((resource) => actions.map((action) => `${resource}:${action}`));
+}
+
+const VIEWER_SCOPES = scopesFor(RESOURCES, ['read']);
+const EDITOR_SCOPES = [...VIEWER_SCOPES, ...scopesFor(RESOURCES, ['write']), ...scopesFor(RUNNABLE, ['run'])];
+/**
+ * Everything inside the principal's own workspace, keys and service accounts included, but never the
+ * `admin` scope: that one crosses workspaces and opens the server-wide routes (migrations, the audit log).
+ */
+const ADMIN_ROLE_SCOPES = [
+  ...EDITOR_SCOPES,
+  ...scopesFor(RESOURCES, ['delete']),
+  ...scopesFor(['keys', 'service_accounts'], ['read', 'write', 'delete']),
+  'mcp:connect',
+];
+/** Workspace administration on top of admin: members, settings and the workspace itself. */
+const OWNER_SCOPES = [...ADMIN_ROLE_SCOPES, ...scopesFor(['workspaces'], ['read', 'write', 'delete'])];
+
+/**
+ * The role table: what each role expands to. Frozen, so no caller can widen a role at run time.
+ *
+ * | role   | grants                                                                  |
+ * |--------|-------------------------------------------------------------------------|
+ * | viewer | `<resource>:read` for every resource                                   |
+ * | editor | viewer + `<resource>:write` + `agents|teams|workflows:run`               |
+ * | admin  | editor + `<resource>:delete`, `keys:*`, `service_accounts:*`, `mcp:connect` (own workspace) |
+ * | owner  | admin + `workspaces:read|write|delete`                                   |
+ */
+export const ROLE_SCOPES: Readonly<Record<Role, readonly string[]>> = Object.freeze({
+  viewer: Object.freeze(VIEWER_SCOPES),
+  editor: Object.freeze(EDITOR_SCOPES),
+  admin: Object.freeze(ADMIN_ROLE_SCOPES),
+  owner: Object.freeze(OWNER_SCOPES),
+});
+
+/** True when `value` names a role of {@link ROLES}. */
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}
+
+/**
+ * The scopes of `roles` joined with the explicit `scopes`, without duplicates. Throws `unknown role`
+ * for any name outside {@link ROLES}, so a typo fails closed instead of granting nothing silently.
+ * An empty role list and an empty scope list give an empty set, which grants nothing.
+ */
+export function expandRoles(roles: readonly string[], scopes: readonly string[] = []): string[] {
+  const granted = new Set<string>(scopes);
+  for (const role of roles) {
+    if (!isRole(role)) throw new Error(`unknown role "${role}"`);
+    for (const scope of ROLE_SCOPES[role]) granted.add(scope);
+  }
+  return [...granted];
+}
+
+/** True when every scope of `wanted` is covered by `granted` (a principal may only hand out what it holds). */
+export function coversScopes(granted: readonly string[], wanted: readonly string[]): boolean {
+  return wanted.every((scope) => {
+    if (scope === ADMIN_SCOPE) return granted.includes(ADMIN_SCOPE);
+    const first = scope.indexOf(':');
+    const last = scope.lastIndexOf(':');
+    const resource = scope.slice(0, first);
+    const action = scope.slice(last + 1);
+    if (first === last) return hasScope(granted, { resource, action });
+    const id = scope.slice(first + 1, last);
+    // `resource:*:action` is as broad as the global form.
+    return id === '*' ? hasScope(granted, { resource, action }) : hasScope(granted, { resource, action, id });
+  });
+}

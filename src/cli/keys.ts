@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { generateApiKey, isValidScope } from '../auth/index.js';
+import { generateApiKey, isRole, isValidScope, ROLES } from '../auth/index.js';
 import { ID_PATTERN } from '../config/index.js';
 import { AUDIT_KINDS } from '../security/index.js';
 import { type ConfigFlags, openServices, withConfigFlags } from './shared.js';
@@ -31,10 +31,14 @@ export function registerKeysCommand(program: Command): void {
 
   withConfigFlags(keys.command('create').description('create a key; prints it once, alone on the last line'))
     .requiredOption('-n, --name <name>', 'a name to recognise the key by')
-    .option('-s, --scopes <list>', 'comma-separated scopes (default admin)', 'admin')
+    .option('-s, --scopes <list>', 'comma-separated scopes (default admin, or none with --role)')
+    .option('-r, --role <role>', `a role expanded to scopes when the key is used (${ROLES.join(', ')})`)
     .option('-w, --workspace <id>', 'the workspace the key belongs to (an admin key may still act in any)', 'default')
-    .action(async (flags: ConfigFlags & { name: string; scopes: string; workspace: string }) => {
-      const scopes = parseScopes(flags.scopes);
+    .action(async (flags: ConfigFlags & { name: string; scopes?: string; role?: string; workspace: string }) => {
+      if (flags.role !== undefined && !isRole(flags.role)) {
+        throw new Error(`invalid role "${flags.role}" (expected one of ${ROLES.join(', ')})`);
+      }
+      const scopes = parseScopes(flags.scopes ?? (flags.role === undefined ? 'admin' : ''));
       if (!ID_PATTERN.test(flags.workspace)) {
         throw new Error(`invalid workspace "${flags.workspace}" (expected ${ID_PATTERN.source})`);
       }
@@ -48,14 +52,15 @@ export function registerKeysCommand(program: Command): void {
           keyPrefix: key.keyPrefix,
           scopes,
           workspaceId: flags.workspace,
+          ...(flags.role === undefined ? {} : { role: flags.role }),
         });
         await services.audit.record(AUDIT_KINDS.apiKeyCreated, {
           principal: cliPrincipal(),
           workspaceId: flags.workspace,
-          details: { keyId: key.id, name: flags.name, keyPrefix: key.keyPrefix, scopes },
+          details: { keyId: key.id, name: flags.name, keyPrefix: key.keyPrefix, scopes, role: flags.role ?? null },
         });
         process.stderr.write(
-          `Created key ${key.id} (${flags.name}) in workspace ${flags.workspace} with scopes ${scopes.join(', ')}. It is shown only once:\n`,
+          `Created key ${key.id} (${flags.name}) in workspace ${flags.workspace} with ${flags.role === undefined ? '' : `role ${flags.role} and `}scopes ${scopes.join(', ') || '(none)'}. It is shown only once:\n`,
         );
         process.stdout.write(`${key.plaintext}\n`);
       } finally {
@@ -72,7 +77,7 @@ export function registerKeysCommand(program: Command): void {
         for (const key of items) {
           const state = key.revokedAt === null ? 'active' : 'revoked';
           process.stdout.write(
-            `${key.id}\t${key.name}\t${key.keyPrefix}…\t${key.scopes.join(',')}\t${key.workspaceId}\t${state}\t${new Date(key.createdAt).toISOString()}\n`,
+            `${key.id}\t${key.name}\t${key.keyPrefix}…\t${[key.role ? `role:${key.role}` : '', ...key.scopes].filter(Boolean).join(',')}\t${key.workspaceId}\t${state}\t${new Date(key.createdAt).toISOString()}\n`,
           );
         }
       } finally {

@@ -12,7 +12,9 @@ import type { KnowledgeStore } from './knowledge-types.js';
 import type { MemoryStore } from './memory-types.js';
 import type { ObservabilityStore } from './observability-types.js';
 import type { RunSignals } from './run-signals.js';
+import type { UsageStore } from './usage-types.js';
 import type { EventBusStore, ScheduleStore } from './schedules-types.js';
+import type { ServiceAccountStore } from './service-accounts-types.js';
 import type { WorkflowStore } from './workflow-types.js';
 
 export type * from './agents-types.js';
@@ -21,6 +23,8 @@ export type * from './memory-types.js';
 export type * from './observability-types.js';
 export type { RunSignals } from './run-signals.js';
 export type * from './schedules-types.js';
+export type * from './service-accounts-types.js';
+export type * from './usage-types.js';
 export type * from './workflow-types.js';
 
 /** The lifecycle of a run, spelled as on the wire (CONTRACT.md §5). */
@@ -197,14 +201,20 @@ export interface ApiKeyRecord {
   /** The first characters of the key, shown in lists so a user can tell keys apart. */
   keyPrefix: string;
   scopes: string[];
+  /** A role of `auth/scopes.ts`, expanded to scopes when the key authenticates; null for scopes only. */
+  role: string | null;
+  /** The service account this key is a token of; its role and scopes then apply instead of the key's. */
+  serviceAccountId: string | null;
   workspaceId: string;
   createdAt: number;
   lastUsedAt: number | null;
+  /** After this instant the key no longer authenticates; null for no expiry. */
+  expiresAt: number | null;
   revokedAt: number | null;
 }
 
 export type ApiKeyCreate = Pick<ApiKeyRecord, 'id' | 'name' | 'keyHash' | 'keyPrefix' | 'scopes'> &
-  Partial<Pick<ApiKeyRecord, 'workspaceId'>>;
+  Partial<Pick<ApiKeyRecord, 'workspaceId' | 'role' | 'serviceAccountId' | 'expiresAt'>>;
 
 /** API keys (CLI `agentos keys`, later service accounts). */
 export interface ApiKeyStore {
@@ -213,8 +223,8 @@ export interface ApiKeyStore {
   get(id: string): Promise<ApiKeyRecord | null>;
   /** The active (not revoked) key with this hash, or null. */
   getActiveByHash(keyHash: string): Promise<ApiKeyRecord | null>;
-  /** Oldest first; revoked keys included only with `includeRevoked`. */
-  list(options?: PageRequest & { includeRevoked?: boolean }): Promise<Page<ApiKeyRecord>>;
+  /** Oldest first; revoked keys included only with `includeRevoked`; `serviceAccountId` lists one account's tokens. */
+  list(options?: PageRequest & { includeRevoked?: boolean; serviceAccountId?: string }): Promise<Page<ApiKeyRecord>>;
   /** Number of keys; revoked ones count only with `includeRevoked`. */
   count(options?: { includeRevoked?: boolean }): Promise<number>;
   /** Marks the key revoked; `false` when missing or already revoked. */
@@ -367,6 +377,10 @@ export interface Store {
   readonly agents: AgentsStore;
   /** Workflow step checkpoints and API-created workflow definitions (issue 7). */
   readonly workflows: WorkflowStore;
+  /** Daily token and cost sums per principal, agent and model (issue 5 quotas, `GET /api/costs`). */
+  readonly usage: UsageStore;
+  /** Service accounts and their role and scopes (issue 5); their tokens live in `apiKeys`. */
+  readonly serviceAccounts: ServiceAccountStore;
   /** Cross-process push about runs (Postgres LISTEN/NOTIFY); absent where the database cannot push (SQLite). */
   readonly runSignals?: RunSignals;
   /** Applies pending migrations in order, each in a transaction; with `dryRun` only reports them. Idempotent. */

@@ -45,7 +45,9 @@ import { runMigrations } from './migrate.js';
 import { KyselyObservabilityStore } from './observability-store.js';
 import { pageBounds } from './paging.js';
 import { KyselyEventBusStore, KyselyScheduleStore } from './schedules-store.js';
+import { KyselyServiceAccountStore } from './service-accounts-store.js';
 import type { ApiKeysTable, AuditLogTable, Database, RunsTable, SessionsTable } from './tables.js';
+import { KyselyUsageStore } from './usage-store.js';
 import { KyselyWorkflowStore } from './workflow-store.js';
 
 /** The workspace every row belongs to unless one is named (CONTRACT.md §4). */
@@ -119,9 +121,12 @@ function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
     keyHash: row.key_hash,
     keyPrefix: row.key_prefix,
     scopes: decodeJson(row.scopes, []),
+    role: row.role ?? null,
+    serviceAccountId: row.service_account_id ?? null,
     workspaceId: row.workspace_id,
     createdAt: Number(row.created_at),
     lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
+    expiresAt: row.expires_at === null || row.expires_at === undefined ? null : Number(row.expires_at),
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
   };
 }
@@ -430,6 +435,9 @@ class KyselyApiKeyStore implements ApiKeyStore {
       created_at: this.now(),
       last_used_at: null,
       revoked_at: null,
+      role: input.role ?? null,
+      service_account_id: input.serviceAccountId ?? null,
+      expires_at: input.expiresAt ?? null,
     };
     try {
       await this.db.insertInto('api_keys').values(row).execute();
@@ -455,9 +463,13 @@ class KyselyApiKeyStore implements ApiKeyStore {
     return row ? toApiKey(row) : null;
   }
 
-  async list(options: PageRequest & { includeRevoked?: boolean } = {}): Promise<Page<ApiKeyRecord>> {
+  async list(
+    options: PageRequest & { includeRevoked?: boolean; serviceAccountId?: string } = {},
+  ): Promise<Page<ApiKeyRecord>> {
     let query = this.db.selectFrom('api_keys');
     if (!options.includeRevoked) query = query.where('revoked_at', 'is', null);
+    if (options.serviceAccountId !== undefined)
+      query = query.where('service_account_id', '=', options.serviceAccountId);
     const { limit, offset } = pageBounds(options);
     const [rows, count] = await Promise.all([
       query.selectAll().orderBy('created_at', 'asc').orderBy('id').limit(limit).offset(offset).execute(),
@@ -712,6 +724,8 @@ export class KyselyStore implements Store {
   readonly observability: KyselyObservabilityStore;
   readonly agents: KyselyAgentsStore;
   readonly workflows: KyselyWorkflowStore;
+  readonly usage: KyselyUsageStore;
+  readonly serviceAccounts: KyselyServiceAccountStore;
   private readonly db: Kysely<Database>;
   private readonly migrations: Record<string, Migration>;
   private readonly onClose: (() => void | Promise<void>) | undefined;
@@ -737,6 +751,8 @@ export class KyselyStore implements Store {
     this.observability = new KyselyObservabilityStore(db, now);
     this.agents = new KyselyAgentsStore(db as Kysely<unknown>, now);
     this.workflows = new KyselyWorkflowStore(db as Kysely<unknown>, now);
+    this.usage = new KyselyUsageStore(db as Kysely<unknown>, now);
+    this.serviceAccounts = new KyselyServiceAccountStore(db as Kysely<unknown>, now);
   }
 
   /** The Kysely handle, for whole-table tools (`agentos migrate --from … --to …`) and adapter tests. */
@@ -758,6 +774,7 @@ export class KyselyStore implements Store {
       await transaction.deleteFrom('runs').execute();
       await transaction.deleteFrom('sessions').execute();
       await transaction.deleteFrom('api_keys').execute();
+      await sql`delete from service_accounts`.execute(transaction);
       await transaction.deleteFrom('rate_limits').execute();
       await transaction.deleteFrom('audit_log').execute();
       await transaction.deleteFrom('bus_deliveries').execute();
@@ -772,6 +789,7 @@ export class KyselyStore implements Store {
     await this.approvals.clear();
     await this.agents.clear();
     await this.workflows.dangerouslyClearAll();
+    await this.usage.dangerouslyClearAll();
   }
 
   async close(): Promise<void> {

@@ -60,6 +60,10 @@ export interface ApiKeysTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** Migration 013. */
+  role: string | null;
+  service_account_id: string | null;
+  expires_at: number | null;
 }
 
 /** GCRA state of one limiter key; `tat` is the theoretical arrival time (epoch ms). */
