@@ -14,6 +14,7 @@ import { runKnowledgeContract } from './knowledge.contract.js';
 import { runMemoryContract } from './memory.contract.js';
 import { runObservabilityContract } from './observability.contract.js';
 import { runSchedulesContract } from './schedules.contract.js';
+import { runUsageContract } from './usage.contract.js';
 import { runWorkflowContract } from './workflow.contract.js';
 
 /** How a contract run gets a fresh, migrated store. */
@@ -407,6 +408,7 @@ export function runStoreContract({ name, createStore }: StoreContractOptions): v
     runObservabilityContract(() => store);
     runSchedulesContract(() => store);
     runWorkflowContract(() => store);
+    runUsageContract(() => store);
 
     describe('audit log', () => {
       // A keyless digest is enough to test the chain; the server seals with an HMAC.
