@@ -14,6 +14,7 @@ import { runKnowledgeContract } from './knowledge.contract.js';
 import { runMemoryContract } from './memory.contract.js';
 import { runObservabilityContract } from './observability.contract.js';
 import { runSchedulesContract } from './schedules.contract.js';
+import { runServiceAccountsContract } from './service-accounts.contract.js';
 import { runUsageContract } from './usage.contract.js';
 import { runWorkflowContract } from './workflow.contract.js';
 
@@ -407,6 +408,7 @@ export function runStoreContract({ name, createStore }: StoreContractOptions): v
     runMemoryContract(() => store);
     runObservabilityContract(() => store);
     runSchedulesContract(() => store);
+    runServiceAccountsContract(() => store);
     runWorkflowContract(() => store);
     runUsageContract(() => store);
 
