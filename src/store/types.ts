@@ -12,10 +12,9 @@ import type { KnowledgeStore } from './knowledge-types.js';
 import type { MemoryStore } from './memory-types.js';
 import type { ObservabilityStore } from './observability-types.js';
 import type { RunSignals } from './run-signals.js';
-import type { UsageStore } from './usage-types.js';
-import type { UsageStore } from './usage-types.js';
 import type { EventBusStore, ScheduleStore } from './schedules-types.js';
 import type { ServiceAccountStore } from './service-accounts-types.js';
+import type { UsageStore } from './usage-types.js';
 import type { WorkflowStore } from './workflow-types.js';
 
 export type * from './agents-types.js';
@@ -25,7 +24,6 @@ export type * from './observability-types.js';
 export type { RunSignals } from './run-signals.js';
 export type * from './schedules-types.js';
 export type * from './service-accounts-types.js';
-export type * from './usage-types.js';
 export type * from './usage-types.js';
 export type * from './workflow-types.js';
 
@@ -379,8 +377,6 @@ export interface Store {
   readonly agents: AgentsStore;
   /** Workflow step checkpoints and API-created workflow definitions (issue 7). */
   readonly workflows: WorkflowStore;
-  /** Daily token and cost sums per principal, agent and model (issue 5 quotas, `GET /api/costs`). */
-  readonly usage: UsageStore;
   /** Daily token and cost sums per principal, agent and model (issue 5 quotas, `GET /api/costs`). */
   readonly usage: UsageStore;
   /** Service accounts and their role and scopes (issue 5); their tokens live in `apiKeys`. */

@@ -48,7 +48,6 @@ import { KyselyEventBusStore, KyselyScheduleStore } from './schedules-store.js';
 import { KyselyServiceAccountStore } from './service-accounts-store.js';
 import type { ApiKeysTable, AuditLogTable, Database, RunsTable, SessionsTable } from './tables.js';
 import { KyselyUsageStore } from './usage-store.js';
-import { KyselyUsageStore } from './usage-store.js';
 import { KyselyWorkflowStore } from './workflow-store.js';
 
 /** The workspace every row belongs to unless one is named (CONTRACT.md §4). */
@@ -726,7 +725,6 @@ export class KyselyStore implements Store {
   readonly agents: KyselyAgentsStore;
   readonly workflows: KyselyWorkflowStore;
   readonly usage: KyselyUsageStore;
-  readonly usage: KyselyUsageStore;
   readonly serviceAccounts: KyselyServiceAccountStore;
   private readonly db: Kysely<Database>;
   private readonly migrations: Record<string, Migration>;
@@ -753,7 +751,6 @@ export class KyselyStore implements Store {
     this.observability = new KyselyObservabilityStore(db, now);
     this.agents = new KyselyAgentsStore(db as Kysely<unknown>, now);
     this.workflows = new KyselyWorkflowStore(db as Kysely<unknown>, now);
-    this.usage = new KyselyUsageStore(db as Kysely<unknown>, now);
     this.usage = new KyselyUsageStore(db as Kysely<unknown>, now);
     this.serviceAccounts = new KyselyServiceAccountStore(db as Kysely<unknown>, now);
   }
@@ -792,7 +789,6 @@ export class KyselyStore implements Store {
     await this.approvals.clear();
     await this.agents.clear();
     await this.workflows.dangerouslyClearAll();
-    await this.usage.dangerouslyClearAll();
     await this.usage.dangerouslyClearAll();
   }
 
