@@ -7,7 +7,9 @@ import { z } from 'zod';
 import { parseByteSize } from './byte-size.js';
 import { checkMcpServers, mcpServersSchema } from './mcp-schema.js';
 import { evalsSchema, pricingSchema, tracingSchema } from './observability-schema.js';
+import { quotasSchema } from './quota-schema.js';
 import { DEFAULT_RATE_LIMITS, parseRateLimit, type RATE_LIMIT_CLASSES, type RateLimitRule } from './rate-limit.js';
+import { voiceSchema } from './voice-schema.js';
 import { checkWorkflowSteps, workflowFunctionsSchema, workflowStepSchema } from './workflow-schema.js';
 
 /** What every agent, team, workflow, knowledge base and OS id must match; ids also appear in URLs. */
@@ -514,6 +516,8 @@ export const configSchema = strictObject({
   models: strictObject({ default: modelIdSchema.default(LOCAL_MODEL_ID) }).prefault({}),
   auth: authSchema.prefault({}),
   rate_limits: rateLimitsSchema.prefault({}),
+  /** Daily token and cost budgets per caller and per agent (`config/quota-schema.ts`). */
+  quotas: quotasSchema,
   default_agent: idSchema.optional(),
   tools: z.array(toolSchema).default([]),
   builtin_tools: builtinToolsSchema,
@@ -530,6 +534,8 @@ export const configSchema = strictObject({
   tracing: tracingSchema,
   pricing: pricingSchema,
   evals: evalsSchema,
+  /** The voice pipeline (issue 15): engines, `/audio` session limit, VAD thresholds. */
+  voice: voiceSchema,
 }).superRefine((config, context) => {
   const report = (path: PropertyKey[], message: string) => context.addIssue({ code: 'custom', path, message });
   checkUniqueIds(config, report);
