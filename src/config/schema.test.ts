@@ -63,6 +63,21 @@ describe('configSchema defaults', () => {
       },
       pricing: {},
       evals: {},
+      voice: {
+        enabled: true,
+        stt: 'local:pocketsphinx',
+        tts: 'local:espeak-ng',
+        max_sessions: 10,
+        tts_lead_ms: 1000,
+        vad: {
+          energy_threshold: 500,
+          start_ms: 60,
+          min_speech_ms: 250,
+          silence_ms: 500,
+          max_speech_ms: 20_000,
+          pre_roll_ms: 200,
+        },
+      },
     });
   });
 

@@ -150,6 +150,10 @@ knowledge: []
 
 # Evals: the model that judges accuracy and agent_as_judge evals (default: the evaluated agent's model).
 # evals: { judge_model: openai:gpt-4o-mini }
+
+# Voice (WebSocket /audio, POST /api/chat/voice): offline PocketSphinx + eSpeak NG by default
+# (npm run setup:voice installs them); openai:whisper-1 / openai:tts-1 use OPENAI_BASE_URL.
+# voice: { stt: local:pocketsphinx, tts: local:espeak-ng, max_sessions: 10, vad: { silence_ms: 500 } }
 `;
 
 /** Options of {@link writeStarterConfig}. */
