@@ -51,7 +51,7 @@ export function describeResult(record: EvalRunRecord): string {
 /** Registers `agentos eval`. */
 export function registerEvalCommand(program: Command): void {
   withConfigFlags(program.command('eval').description('run an eval suite; exit 1 when any eval fails'))
-    .argument('<file>', 'suite file (YAML or JSON): evals: [{agent_id, eval_type, input, ...}]')
+    .argument('<file>', 'suite file (YAML or JSON): evals: [{agent_id | team_id | workflow_id, eval_type, input, ...}]')
     .option('-w, --workspace <id>', 'workspace to store the results in', 'default')
     .action(async (file: string, flags: ConfigFlags & { workspace: string }) => {
       const suite = parseSuite(await readFile(file, 'utf8'));
@@ -67,6 +67,11 @@ export function registerEvalCommand(program: Command): void {
                 runs: services.runs,
                 models: services.models,
                 store: services.store.observability,
+                teams: services.teams,
+                workflows: services.workflows,
+                runStore: services.store.runs,
+                // The operator's own suite: every member of a team or workflow component may run.
+                mayRun: () => true,
               },
               flags.workspace,
               request,

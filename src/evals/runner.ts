@@ -1,21 +1,25 @@
 /**
- * Runs one eval against an agent and stores the result (research/agno.md §1.7):
+ * Runs one eval against an agent, a team or a workflow and stores the result (research/agno.md §1.7):
  * - `accuracy`: the agent answers `input` `num_iterations` times; a judge model scores each answer
  *   1–10 against `expected_output`; passes when the average reaches `threshold` (default 7).
  * - `agent_as_judge`: the judge rates the answer against `criteria`, numeric (1–10, pass at
  *   `threshold`, default 7) or binary (pass/fail).
  * - `performance`: `warmup_runs` unmeasured runs, then `num_iterations` measured ones: wall time and
  *   heap growth per run; passes unless the average exceeds `threshold` ms.
- * - `reliability`: the tools the agent called against `expected_tool_calls` (and their arguments).
- * Agent runs go through the run manager, so they are ordinary stored, traced runs.
+ * - `reliability`: the tools the agent called against `expected_tool_calls` (and their arguments); for
+ *   a team or workflow, the tools its members and steps called (their runs, found by `parentRunId`).
+ * Runs go through the run manager and the team and workflow runners, so they are ordinary stored,
+ * traced runs.
  * @module
  */
 import type { AgentOsConfig } from '../config/index.js';
 import { AgentOsError } from '../errors/index.js';
 import type { ModelRegistry } from '../models/registry.js';
 import type { RunManager } from '../runtime/run-manager.js';
+import type { TeamRunner } from '../runtime/team/team-runner.js';
+import type { WorkflowRunner } from '../runtime/workflow/workflow-runner.js';
 import type { EvalRunRecord, ObservabilityStore } from '../store/observability-types.js';
-import type { RunRecord } from '../store/types.js';
+import type { RunRecord, RunStore } from '../store/types.js';
 import { judge, type Verdict } from './judge.js';
 import type { EvalRequest } from './types.js';
 
@@ -28,6 +32,28 @@ export interface EvalDeps {
   runs: Pick<RunManager, 'start'>;
   models: Pick<ModelRegistry, 'languageModel'>;
   store: ObservabilityStore;
+  /** Evals of teams (`team_id`); absent, they are refused. */
+  teams?: Pick<TeamRunner, 'resolve' | 'start'> | undefined;
+  /** Evals of workflows (`workflow_id`); absent, they are refused. */
+  workflows?: Pick<WorkflowRunner, 'definition' | 'start'> | undefined;
+  /** Run rows: the members' and steps' tool calls of a team or workflow (reliability). */
+  runStore?: Pick<RunStore, 'list'> | undefined;
+  /**
+   * Whether the caller may run an agent or team, for team and workflow components, which run only when
+   * the caller may run every member (absent: such components are refused, fail closed).
+   */
+  mayRun?: ((resource: 'agents' | 'teams', id: string) => boolean) | undefined;
+}
+
+/** What an eval runs: an agent, a team or a workflow. */
+interface EvalTarget {
+  kind: 'agent' | 'team' | 'workflow';
+  id: string;
+  name: string;
+  /** `provider:model` of the agent or team leader (the judge's default); workflows have none. */
+  modelId: string | undefined;
+  /** One run of the target with the eval's input, to its end. */
+  run(): Promise<RunRecord>;
 }
 
 function stats(values: readonly number[]) {
@@ -48,34 +74,65 @@ function stats(values: readonly number[]) {
   };
 }
 
-/** The agent an eval targets; teams and workflows are refused until their runners exist. */
-function agentOf(deps: EvalDeps, request: EvalRequest) {
-  if (request.agent_id === undefined) {
-    throw new AgentOsError('AOS_BAD_REQUEST', 'Evals of teams and workflows are not available yet; name an agent_id');
-  }
-  const agent = deps.config.agents.find((candidate) => candidate.id === request.agent_id);
-  if (!agent) throw new AgentOsError('AOS_BAD_REQUEST', `Unknown agent "${request.agent_id}"`);
-  return agent;
+/** An unknown id in the request body is the request's fault (400), as for agents. */
+function unknown(kind: string, id: string) {
+  return (error: unknown): never => {
+    if (error instanceof AgentOsError && error.status === 404) {
+      throw new AgentOsError('AOS_BAD_REQUEST', `Unknown ${kind} "${id}"`);
+    }
+    throw error;
+  };
 }
 
-/** `provider:model` of the judge: the request's, else `evals.judge_model`, else the agent's model. */
-function judgeModelId(deps: EvalDeps, request: EvalRequest, agentModel: string): string {
+/** The agent, team or workflow the eval names (exactly one, as the request schema checks). */
+async function targetOf(deps: EvalDeps, workspaceId: string, request: EvalRequest): Promise<EvalTarget> {
+  const common = { workspaceId, message: request.input, userId: request.user_id ?? null };
+  if (request.team_id !== undefined) {
+    const teamId = request.team_id;
+    if (!deps.teams) throw new AgentOsError('AOS_BAD_REQUEST', 'Evals of teams are not available here');
+    const { team } = await deps.teams.resolve(workspaceId, teamId).catch(unknown('team', teamId));
+    const teams = deps.teams;
+    return {
+      kind: 'team',
+      id: team.id,
+      name: team.name ?? team.id,
+      modelId: team.model ?? deps.config.models.default,
+      run: async () => (await teams.start({ ...common, teamId, mayRun: deps.mayRun })).done,
+    };
+  }
+  if (request.workflow_id !== undefined) {
+    const workflowId = request.workflow_id;
+    if (!deps.workflows) throw new AgentOsError('AOS_BAD_REQUEST', 'Evals of workflows are not available here');
+    const definition = await deps.workflows.definition(workspaceId, workflowId).catch(unknown('workflow', workflowId));
+    const workflows = deps.workflows;
+    return {
+      kind: 'workflow',
+      id: definition.id,
+      name: definition.name,
+      modelId: undefined,
+      run: async () => (await workflows.start({ ...common, workflowId, mayRun: deps.mayRun })).done,
+    };
+  }
+  const agentId = request.agent_id as string;
+  const agent = deps.config.agents.find((candidate) => candidate.id === agentId);
+  if (!agent) throw new AgentOsError('AOS_BAD_REQUEST', `Unknown agent "${agentId}"`);
+  return {
+    kind: 'agent',
+    id: agent.id,
+    name: agent.name ?? agent.id,
+    modelId: agent.model ?? deps.config.models.default,
+    run: async () => (await deps.runs.start({ ...common, agentId })).done,
+  };
+}
+
+/** `provider:model` of the judge: the request's, else `evals.judge_model`, else the target's (or the default) model. */
+function judgeModelId(deps: EvalDeps, request: EvalRequest, targetModel: string | undefined): string {
   if (request.model_id !== undefined) {
     return request.model_id.includes(':') || request.model_provider === undefined
       ? request.model_id
       : `${request.model_provider}:${request.model_id}`;
   }
-  return deps.config.evals.judge_model ?? agentModel;
-}
-
-async function runOnce(deps: EvalDeps, workspaceId: string, request: EvalRequest): Promise<RunRecord> {
-  const handle = await deps.runs.start({
-    workspaceId,
-    agentId: request.agent_id as string,
-    message: request.input,
-    userId: request.user_id ?? null,
-  });
-  return handle.done;
+  return deps.config.evals.judge_model ?? targetModel ?? deps.config.models.default;
 }
 
 function toolCallsOf(run: RunRecord): Array<{ tool_name: string; tool_args: Record<string, unknown> }> {
@@ -84,6 +141,38 @@ function toolCallsOf(run: RunRecord): Array<{ tool_name: string; tool_args: Reco
     tool_name: String(tool.tool_name),
     tool_args: (tool.tool_args ?? {}) as Record<string, unknown>,
   }));
+}
+
+/**
+ * The tool calls of a run and of every run below it (team members, workflow steps, nested teams), in
+ * the order the runs were created. Member runs share their parent's session and name it in `parentRunId`.
+ */
+async function treeToolCalls(deps: EvalDeps, run: RunRecord) {
+  if (run.componentType === 'agent' || !deps.runStore) return toolCallsOf(run);
+  const sessionRuns: RunRecord[] = [];
+  for (let page = 1; ; page++) {
+    const result = await deps.runStore.list({
+      workspaceId: run.workspaceId,
+      sessionId: run.sessionId,
+      page,
+      limit: 100,
+    });
+    sessionRuns.push(...result.items);
+    if (result.items.length === 0 || sessionRuns.length >= result.total) break;
+  }
+  const inTree = new Set([run.runId]);
+  const calls = toolCallsOf(run);
+  // Oldest first; passes repeat while they find runs, since a child created in its parent's millisecond may list first.
+  for (let found = true; found; ) {
+    found = false;
+    for (const candidate of sessionRuns) {
+      if (inTree.has(candidate.runId) || candidate.parentRunId === null || !inTree.has(candidate.parentRunId)) continue;
+      inTree.add(candidate.runId);
+      calls.push(...toolCallsOf(candidate));
+      found = true;
+    }
+  }
+  return calls;
 }
 
 function runFailure(run: RunRecord): AgentOsError | undefined {
@@ -96,12 +185,13 @@ function argumentsMatch(expected: Record<string, unknown>, actual: Record<string
   return Object.entries(expected).every(([key, value]) => JSON.stringify(actual[key]) === JSON.stringify(value));
 }
 
-async function judged(deps: EvalDeps, workspaceId: string, request: EvalRequest, agentModel: string) {
-  const model = await deps.models.languageModel(judgeModelId(deps, request, agentModel));
+async function judged(deps: EvalDeps, request: EvalRequest, target: EvalTarget) {
+  const judgeModel = judgeModelId(deps, request, target.modelId);
+  const model = await deps.models.languageModel(judgeModel);
   const strategy = request.eval_type === 'accuracy' ? 'numeric' : request.scoring_strategy;
   const results: Array<Verdict & { input: string; output: string; expected_output?: string; run_id: string }> = [];
   for (let iteration = 0; iteration < request.num_iterations; iteration++) {
-    const run = await runOnce(deps, workspaceId, request);
+    const run = await target.run();
     const failure = runFailure(run);
     if (failure) throw failure;
     const output = run.content ?? '';
@@ -134,20 +224,20 @@ async function judged(deps: EvalDeps, workspaceId: string, request: EvalRequest,
     std_dev_score: scores.std_dev,
     scoring_strategy: strategy,
     threshold: strategy === 'binary' ? null : threshold,
-    judge_model: judgeModelId(deps, request, agentModel),
+    judge_model: judgeModel,
     passed,
   };
 }
 
-async function performance(deps: EvalDeps, workspaceId: string, request: EvalRequest) {
-  for (let warmup = 0; warmup < request.warmup_runs; warmup++) await runOnce(deps, workspaceId, request);
+async function performance(request: EvalRequest, target: EvalTarget) {
+  for (let warmup = 0; warmup < request.warmup_runs; warmup++) await target.run();
   const times: number[] = [];
   const memory: number[] = [];
   const runIds: string[] = [];
   for (let iteration = 0; iteration < request.num_iterations; iteration++) {
     const heapBefore = process.memoryUsage().heapUsed;
     const started = performance_now();
-    const run = await runOnce(deps, workspaceId, request);
+    const run = await target.run();
     times.push(performance_now() - started);
     memory.push(Math.max(0, process.memoryUsage().heapUsed - heapBefore) / (1024 * 1024));
     runIds.push(run.runId);
@@ -171,11 +261,11 @@ async function performance(deps: EvalDeps, workspaceId: string, request: EvalReq
 
 const performance_now = () => globalThis.performance.now();
 
-async function reliability(deps: EvalDeps, workspaceId: string, request: EvalRequest) {
-  const run = await runOnce(deps, workspaceId, request);
+async function reliability(deps: EvalDeps, request: EvalRequest, target: EvalTarget) {
+  const run = await target.run();
   const failure = runFailure(run);
   if (failure) throw failure;
-  const calls = toolCallsOf(run);
+  const calls = await treeToolCalls(deps, run);
   const expected = request.expected_tool_calls ?? [];
   const called = new Set(calls.map((call) => call.tool_name));
   const passedCalls: string[] = [];
@@ -200,33 +290,32 @@ async function reliability(deps: EvalDeps, workspaceId: string, request: EvalReq
 
 /** Runs the eval and stores it; the stored record's `eval_data.passed` says whether it passed. */
 export async function runEval(deps: EvalDeps, workspaceId: string, request: EvalRequest): Promise<EvalRunRecord> {
-  const agent = agentOf(deps, request);
-  const agentModel = agent.model ?? deps.config.models.default;
+  const target = await targetOf(deps, workspaceId, request);
   let evalData: Record<string, unknown>;
   switch (request.eval_type) {
     case 'accuracy':
     case 'agent_as_judge':
-      evalData = await judged(deps, workspaceId, request, agentModel);
+      evalData = await judged(deps, request, target);
       break;
     case 'performance':
-      evalData = await performance(deps, workspaceId, request);
+      evalData = await performance(request, target);
       break;
     case 'reliability':
-      evalData = await reliability(deps, workspaceId, request);
+      evalData = await reliability(deps, request, target);
       break;
   }
-  const [provider, ...model] = agentModel.split(':');
+  const [provider, ...model] = target.modelId?.split(':') ?? [];
   const { name, eval_type, ...input } = request;
   return deps.store.createEvalRun({
     workspaceId,
     name: name ?? null,
     evalType: eval_type,
-    agentId: agent.id,
-    teamId: null,
-    workflowId: null,
-    modelId: model.join(':') || agentModel,
+    agentId: target.kind === 'agent' ? target.id : null,
+    teamId: target.kind === 'team' ? target.id : null,
+    workflowId: target.kind === 'workflow' ? target.id : null,
+    modelId: target.modelId === undefined ? null : model.join(':') || target.modelId,
     modelProvider: provider ?? null,
-    evaluatedComponentName: agent.name ?? agent.id,
+    evaluatedComponentName: target.name,
     evalInput: input,
     evalData,
   });

@@ -114,10 +114,21 @@ export const evalRoutes: FastifyPluginAsync<{ services: Services }> = async (fas
     handler: async (request) => {
       // An eval runs the agent and may call a judge model of the caller's choosing: the same rights as
       // `POST /agents/{id}/runs` and as a raw `provider:model` on /v1 (any-agent run) are required.
+      // A team or workflow likewise needs `teams:<id>:run` / `workflows:<id>:run`; a team or workflow
+      // component also runs only when the caller may run every member it names (`mayRun`).
       const scopes = request.principal?.scopes ?? [];
-      const agentId = request.body.agent_id;
-      if (agentId !== undefined && !hasScope(scopes, { resource: 'agents', id: agentId, action: 'run' })) {
-        throw new AgentOsError('AOS_AUTH_FORBIDDEN', `Insufficient permissions. Required scope: agents:${agentId}:run`);
+      const { agent_id: agentId, team_id: teamId, workflow_id: workflowId } = request.body;
+      const target =
+        agentId !== undefined
+          ? { resource: 'agents' as const, id: agentId }
+          : teamId !== undefined
+            ? { resource: 'teams' as const, id: teamId }
+            : { resource: 'workflows' as const, id: workflowId as string };
+      if (!hasScope(scopes, { ...target, action: 'run' })) {
+        throw new AgentOsError(
+          'AOS_AUTH_FORBIDDEN',
+          `Insufficient permissions. Required scope: ${target.resource}:${target.id}:run`,
+        );
       }
       if (request.body.model_id !== undefined && !hasScope(scopes, { resource: 'agents', action: 'run' })) {
         throw new AgentOsError(
@@ -128,7 +139,16 @@ export const evalRoutes: FastifyPluginAsync<{ services: Services }> = async (fas
       const pinned = effectiveUserId(request, services.config);
       const body = pinned === undefined ? request.body : { ...request.body, user_id: pinned };
       const record = await runEval(
-        { config: services.config, runs: services.runs, models: services.models, store: store.observability },
+        {
+          config: services.config,
+          runs: services.runs,
+          models: services.models,
+          store: store.observability,
+          teams: services.teams,
+          workflows: services.workflows,
+          runStore: store.runs,
+          mayRun: (resource, id) => hasScope(scopes, { resource, id, action: 'run' }),
+        },
         workspaceOf(request),
         body,
       );
