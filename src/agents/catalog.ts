@@ -1,11 +1,14 @@
 /**
- * The database-defined agents of a workspace as the root catalog (`GET /agents`) lists them: agents
- * created over `/api/agents` and agent components at their current version, marked `is_component`
- * (research/agno.md §1.10).
+ * The database-defined agents, teams and workflows of a workspace as the root catalog (`GET /agents`,
+ * `/teams`, `/workflows`) lists them: agents created over `/api/agents`, and components at their
+ * current version, marked `is_component` (research/agno.md §1.10).
  * @module
  */
-import type { AgentOsConfig } from '../config/index.js';
-import type { Store } from '../store/types.js';
+import type { AgentOsConfig, TeamConfig, WorkflowConfig } from '../config/index.js';
+import { stepKind } from '../config/workflow-schema.js';
+import { isAgentOsError } from '../errors/index.js';
+import { teamOfComponent, workflowOfComponent } from '../runtime/component-definitions.js';
+import type { ComponentRecord, Store } from '../store/types.js';
 import { componentAgent } from './components.js';
 import { modelIdOf } from './runtime-agent.js';
 
@@ -58,4 +61,85 @@ export async function storedAgentEntries(
     });
   }
   return entries;
+}
+
+/** One team component as `GET /teams` lists it. */
+export interface StoredTeamEntry {
+  id: string;
+  name: string;
+  description?: string;
+  mode: string;
+  model: string;
+  members: { id: string; name: string }[];
+  is_component: true;
+}
+
+/** One workflow component as `GET /workflows` lists it. */
+export interface StoredWorkflowEntry {
+  id: string;
+  name: string;
+  description?: string;
+  steps: { name: string; type: string; agent?: string; team?: string }[];
+  is_component: true;
+}
+
+/**
+ * Every component of `componentType` at its current version, parsed by `parse`. A current version
+ * that no longer validates (a member removed since) is left out of the listing; its runs answer the 400.
+ */
+async function currentComponents<T>(
+  store: Store,
+  workspaceId: string,
+  componentType: 'team' | 'workflow',
+  parse: (component: ComponentRecord, config: Record<string, unknown>) => T,
+): Promise<T[]> {
+  const components = await store.agents.listComponents({ workspaceId, componentType, limit: 1000 });
+  const parsed: T[] = [];
+  for (const component of components.items) {
+    if (component.currentVersion === null) continue;
+    const version = await store.agents.getComponentConfig(workspaceId, component.componentId, component.currentVersion);
+    if (!version) continue;
+    try {
+      parsed.push(parse(component, version.config));
+    } catch (error) {
+      if (!isAgentOsError(error)) throw error;
+    }
+  }
+  return parsed;
+}
+
+/** Every team component of the workspace at its current version. */
+export async function storedTeamEntries(
+  store: Store,
+  config: AgentOsConfig,
+  workspaceId: string,
+): Promise<StoredTeamEntry[]> {
+  const teams: TeamConfig[] = await currentComponents(store, workspaceId, 'team', teamOfComponent);
+  const names = new Map([...config.agents, ...config.teams].map((item) => [item.id, item.name ?? item.id]));
+  return teams.map((team) => ({
+    id: team.id,
+    name: team.name ?? team.id,
+    ...(team.description === undefined ? {} : { description: team.description }),
+    mode: team.mode,
+    model: team.model ?? config.models.default,
+    members: team.members.map((member) => ({ id: member, name: names.get(member) ?? member })),
+    is_component: true,
+  }));
+}
+
+/** Every workflow component of the workspace at its current version. */
+export async function storedWorkflowEntries(store: Store, workspaceId: string): Promise<StoredWorkflowEntry[]> {
+  const workflows: WorkflowConfig[] = await currentComponents(store, workspaceId, 'workflow', workflowOfComponent);
+  return workflows.map((workflow) => ({
+    id: workflow.id,
+    name: workflow.name ?? workflow.id,
+    ...(workflow.description === undefined ? {} : { description: workflow.description }),
+    steps: workflow.steps.map((step) => ({
+      name: step.name,
+      type: stepKind(step),
+      ...(step.agent === undefined ? {} : { agent: step.agent }),
+      ...(step.team === undefined ? {} : { team: step.team }),
+    })),
+    is_component: true,
+  }));
 }

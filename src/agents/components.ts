@@ -7,8 +7,10 @@
  */
 import { z } from 'zod';
 import { type AgentOsConfig, modelIdSchema } from '../config/index.js';
+import { checkWorkflowSteps } from '../config/workflow-schema.js';
 import { AgentOsError, ConflictError, NotFoundError } from '../errors/index.js';
 import type { RuntimeAgent } from '../runtime/agent/context.js';
+import { stepReferences, teamOfComponent, workflowOfComponent } from '../runtime/component-definitions.js';
 import type { ComponentConfigRecord, ComponentRecord, Store } from '../store/types.js';
 import { isDbAgentTool } from './tools.js';
 
@@ -88,6 +90,20 @@ export async function resolveComponentAgent(
   return componentAgent(component, config, os);
 }
 
+/**
+ * The display name of a team or workflow component (the component's own name, whatever version runs);
+ * null when the workspace has none of that type.
+ */
+export async function componentName(
+  store: Store,
+  workspaceId: string,
+  componentType: 'team' | 'workflow',
+  componentId: string,
+): Promise<string | null> {
+  const component = await store.agents.getComponent(workspaceId, componentId);
+  return component?.componentType === componentType ? component.name : null;
+}
+
 /** Refuses changes to a published version: only drafts are editable (Agno). */
 export function assertDraft(config: ComponentConfigRecord): void {
   if (config.stage !== 'draft') {
@@ -95,7 +111,67 @@ export function assertDraft(config: ComponentConfigRecord): void {
   }
 }
 
-/** Validates a config for its component type (agents are checked; teams and workflows are stored as given). */
-export function checkConfigFor(type: ComponentRecord['componentType'], config: Record<string, unknown>): void {
-  if (type === 'agent') checkAgentConfig(config);
+/** Whether `agentId` is a database agent of the workspace (an `/api` agent or an agent component). */
+async function isStoredAgent(store: Store, workspaceId: string, agentId: string): Promise<boolean> {
+  if (await store.agents.get(workspaceId, agentId)) return true;
+  return (await store.agents.getComponent(workspaceId, agentId))?.componentType === 'agent';
+}
+
+/** The ids among `ids` that are agents of the config or of the workspace's database. */
+async function knownAgents(store: Store, os: AgentOsConfig, workspaceId: string, ids: readonly string[]) {
+  const known = new Set<string>();
+  for (const id of new Set(ids)) {
+    if (os.agents.some((agent) => agent.id === id) || (await isStoredAgent(store, workspaceId, id))) known.add(id);
+  }
+  return known;
+}
+
+function badConfig(path: string, message: string): AgentOsError {
+  return new AgentOsError('AOS_BAD_REQUEST', `config.${path}: ${message}`);
+}
+
+/** The component a config is checked for: its id, type, name and description. */
+export type ComponentIdentity = Pick<ComponentRecord, 'componentId' | 'componentType' | 'name' | 'description'>;
+
+/**
+ * Validates a config version for its component type, 400 naming the first problem. Agents: the agent
+ * component schema. Teams and workflows: the config file's own team and workflow schemas, and every
+ * member or step must name an agent (of the config or the workspace's database), a config team, or (for
+ * workflow steps) a config function.
+ */
+export async function checkConfigFor(
+  store: Store,
+  os: AgentOsConfig,
+  workspaceId: string,
+  component: ComponentIdentity,
+  config: Record<string, unknown>,
+): Promise<void> {
+  if (component.componentType === 'agent') {
+    checkAgentConfig(config);
+    return;
+  }
+  const configTeams = new Set(os.teams.map((team) => team.id));
+  if (component.componentType === 'team') {
+    const team = teamOfComponent(component, config);
+    const agents = await knownAgents(store, os, workspaceId, team.members);
+    const seen = new Set<string>();
+    team.members.forEach((member, index) => {
+      if (member === team.id) throw badConfig(`members.${index}`, `team "${member}" lists itself as a member`);
+      if (!agents.has(member) && !configTeams.has(member)) {
+        throw badConfig(`members.${index}`, `unknown member "${member}" (expected an agent id or a config team id)`);
+      }
+      if (seen.has(member)) throw badConfig(`members.${index}`, `member "${member}" is listed twice`);
+      seen.add(member);
+    });
+    return;
+  }
+  const workflow = workflowOfComponent(component, config);
+  const references = {
+    agents: await knownAgents(store, os, workspaceId, stepReferences(workflow.steps).agents),
+    teams: configTeams,
+    functions: new Set(Object.keys(os.functions)),
+  };
+  checkWorkflowSteps(workflow.steps, ['steps'], references, (path, message) => {
+    throw badConfig(path.join('.'), message);
+  });
 }

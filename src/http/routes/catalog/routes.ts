@@ -6,7 +6,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { storedAgentEntries } from '../../../agents/catalog.js';
+import { storedAgentEntries, storedTeamEntries, storedWorkflowEntries } from '../../../agents/catalog.js';
 import { hasScope, type Principal } from '../../../auth/index.js';
 import { idSchema } from '../../../config/index.js';
 import { stepKind } from '../../../config/workflow-schema.js';
@@ -36,6 +36,8 @@ const teamView = z.object({
   model: z.string(),
   /** Seed 001 lists members as `{id, name}`; a member is an agent or another team. */
   members: z.array(z.object({ id: z.string(), name: z.string() })),
+  /** Defined in the database (`/components`), not in the config file. */
+  is_component: z.boolean().optional(),
 });
 
 const workflowView = z.object({
@@ -51,6 +53,8 @@ const workflowView = z.object({
       team: z.string().optional(),
     }),
   ),
+  /** Defined in the database (`/components`), not in the config file. */
+  is_component: z.boolean().optional(),
 });
 
 type Resource = 'agents' | 'teams' | 'workflows';
@@ -150,6 +154,7 @@ export const catalogRoutes: FastifyPluginAsync<{ services: Services }> = async (
       model: team.model ?? config.models.default,
       members: team.members.map((member) => ({ id: member, name: names.get(member) ?? member })),
     })) satisfies z.output<typeof teamView>[],
+    stored: (request) => storedTeamEntries(services.store, config, workspaceOf(request)),
   });
   registerResource(app, {
     resource: 'workflows',
@@ -167,5 +172,6 @@ export const catalogRoutes: FastifyPluginAsync<{ services: Services }> = async (
         ...(step.team === undefined ? {} : { team: step.team }),
       })),
     })) satisfies z.output<typeof workflowView>[],
+    stored: (request) => storedWorkflowEntries(services.store, workspaceOf(request)),
   });
 };

@@ -157,7 +157,13 @@ export const componentRoutes: FastifyPluginAsync<{ services: Services }> = async
       if (await store.get(workspaceId, componentId)) {
         throw new ConflictError(`The id ${componentId} is already used by an /api agent`);
       }
-      if (body.config) checkConfigFor(body.component_type, body.config);
+      const identity = {
+        componentId,
+        componentType: body.component_type,
+        name: body.name,
+        description: body.description ?? null,
+      };
+      if (body.config) await checkConfigFor(services.store, config, workspaceId, identity, body.config);
       let component = await store.createComponent({
         workspaceId,
         componentId,
@@ -281,7 +287,7 @@ export const componentRoutes: FastifyPluginAsync<{ services: Services }> = async
     handler: async (request, reply) => {
       const component = await componentOf(request, request.params.component_id);
       const body = request.body;
-      checkConfigFor(component.componentType, body.config);
+      await checkConfigFor(services.store, config, component.workspaceId, component, body.config);
       const created = await store.createComponentConfig({
         workspaceId: component.workspaceId,
         componentId: component.componentId,
@@ -348,7 +354,7 @@ export const componentRoutes: FastifyPluginAsync<{ services: Services }> = async
       const current = await versionOf(request, component.componentId, request.params.version);
       assertDraft(current);
       const body = request.body;
-      if (body.config) checkConfigFor(component.componentType, body.config);
+      if (body.config) await checkConfigFor(services.store, config, component.workspaceId, component, body.config);
       const updated = await store.updateComponentConfig(component.workspaceId, component.componentId, current.version, {
         ...(body.config === undefined ? {} : { config: body.config }),
         ...(body.label === undefined ? {} : { label: body.label }),

@@ -5,13 +5,15 @@
  * `data: [DONE]`. Client-side `tools` are offered to the model; a call to one ends the run with
  * `finish_reason: "tool_calls"` and the client continues the conversation with `tool` messages.
  *
- * Not yet supported: teams and workflows as `model` (listed, refused with 400 until their runtimes exist).
+ * A team or workflow (of the config, or a `/components` one) as `model` gets the whole conversation:
+ * the team leader takes the earlier turns as history and the system messages as extra instructions,
+ * as an agent does; a workflow hands both to its agent steps as context.
  * @module
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { storedAgentEntries } from '../../../agents/catalog.js';
+import { storedAgentEntries, storedTeamEntries, storedWorkflowEntries } from '../../../agents/catalog.js';
 import { hasScope } from '../../../auth/index.js';
 import { parseModelId } from '../../../config/index.js';
 import { AgentOsError, NotFoundError } from '../../../errors/index.js';
@@ -24,6 +26,7 @@ import { workspaceOf } from '../../plugins/access-control.js';
 import { openSseStream } from '../../streaming/sse-stream.js';
 import { formatErrorBody } from '../../surfaces.js';
 import { effectiveUserId } from '../../user-scope.js';
+import { runAccessOf } from '../components/run-access.js';
 import { toConversation } from './messages.js';
 import {
   type ChatCompletion,
@@ -42,7 +45,7 @@ const openAiError = z.object({
 
 /**
  * What a request's `model` names: an agent to look up, a raw model run as a plain assistant, or a team or
- * workflow (run through their own runners, with the last user message as input).
+ * workflow (run through their own runners, with the conversation as their input).
  */
 export type ModelTarget =
   | { kind: 'agent'; agentId: string; agent?: RuntimeAgent }
@@ -63,9 +66,9 @@ function rawModelAgent(modelId: string): RuntimeAgent {
 }
 
 /**
- * The agent a request's `model` names: an exact id wins (config agents, then the workspace's database
- * agents), then `agent:<id>`, then a raw `provider:model` of a known provider. Teams and workflows are
- * refused for now.
+ * What a request's `model` names: an exact id wins (config teams and workflows, config agents, the
+ * workspace's database agents, then its team and workflow components), then `agent:<id>`, then a raw
+ * `provider:model` of a known provider.
  */
 export async function resolveModel(services: Services, workspaceId: string, model: string): Promise<ModelTarget> {
   const { config, runs } = services;
@@ -80,6 +83,10 @@ export async function resolveModel(services: Services, workspaceId: string, mode
   if (config.teams.some((team) => team.id === model)) return { kind: 'team', id: model };
   if (config.workflows.some((workflow) => workflow.id === model)) return { kind: 'workflow', id: model };
   if (await agentExists(model)) return { kind: 'agent', agentId: model };
+  const component = await services.store.agents.getComponent(workspaceId, model);
+  if (component?.componentType === 'team' || component?.componentType === 'workflow') {
+    return { kind: component.componentType, id: model };
+  }
   if (model.startsWith(AGENT_PREFIX)) {
     const id = model.slice(AGENT_PREFIX.length);
     if (await agentExists(id)) return { kind: 'agent', agentId: id };
@@ -306,12 +313,21 @@ export const openAiRoutes: FastifyPluginAsync<{ services: Services }> = async (f
     handler: async (request) => {
       const scopes = request.principal?.scopes ?? [];
       const created = epochSeconds(services.startedAt);
-      const stored = await storedAgentEntries(services.store, config, workspaceOf(request));
+      const workspaceId = workspaceOf(request);
+      const [stored, storedTeams, storedWorkflows] = await Promise.all([
+        storedAgentEntries(services.store, config, workspaceId),
+        storedTeamEntries(services.store, config, workspaceId),
+        storedWorkflowEntries(services.store, workspaceId),
+      ]);
       const entries = [
         ...config.agents.map((agent) => ({ resource: 'agents', id: agent.id, created })),
         ...stored.map((agent) => ({ resource: 'agents', id: agent.id, created })),
-        ...config.teams.map((team) => ({ resource: 'teams', id: team.id, created })),
-        ...config.workflows.map((workflow) => ({ resource: 'workflows', id: workflow.id, created })),
+        ...[...config.teams, ...storedTeams].map((team) => ({ resource: 'teams', id: team.id, created })),
+        ...[...config.workflows, ...storedWorkflows].map((workflow) => ({
+          resource: 'workflows',
+          id: workflow.id,
+          created,
+        })),
       ];
       return {
         object: 'list' as const,
@@ -323,9 +339,10 @@ export const openAiRoutes: FastifyPluginAsync<{ services: Services }> = async (f
   });
 
   /**
-   * A team or workflow as `model`: the last user message is its input (they keep their own history per
-   * session with `X-Session-Id`); client-side tools are refused. A stream sends the leader's tokens for
-   * a team, and the final output in one chunk for a workflow.
+   * A team or workflow as `model`: the last user message is its input, the earlier turns its history and
+   * the system messages extra instructions, as for an agent (with `X-Session-Id` the stored session
+   * history replaces the earlier turns); client-side tools are refused. A stream sends the leader's
+   * tokens for a team, and the final output in one chunk for a workflow.
    */
   const composite = async (
     request: FastifyRequest,
@@ -355,12 +372,17 @@ export const openAiRoutes: FastifyPluginAsync<{ services: Services }> = async (f
     }
     const workspaceId = workspaceOf(request);
     const pinned = effectiveUserId(request, config);
+    const sessionId = (request.headers as Record<string, string | undefined>)['x-session-id'];
     const common = {
       workspaceId,
       message: conversation.message,
-      sessionId: (request.headers as Record<string, string | undefined>)['x-session-id'],
+      sessionId,
       userId: pinned ?? body.user ?? undefined,
       userPinned: pinned !== undefined,
+      ...(sessionId === undefined ? { history: conversation.history } : {}),
+      extraInstructions: conversation.extraInstructions,
+      // A component may call only what its caller could run alone.
+      mayRun: runAccessOf(fastify, request),
     };
     const handle =
       target.kind === 'team'

@@ -6,9 +6,12 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { componentName, parseVersion } from '../../../agents/components.js';
+import { NotFoundError } from '../../../errors/index.js';
 import type { Services } from '../../../services.js';
 import { workspaceOf } from '../../plugins/access-control.js';
 import { effectiveUserId } from '../../user-scope.js';
+import { runAccessOf } from '../components/run-access.js';
 import { registerComponentRunRoutes } from './component-run-routes.js';
 
 /** Route table of team runs. */
@@ -21,9 +24,13 @@ export const teamRunRoutes: FastifyPluginAsync<{ services: Services }> = async (
     tag: 'Teams',
     noun: 'Team',
     rateLimitClass: 'message',
-    name: async (_request, id) => {
-      const team = services.teams.team(id);
-      return team.name ?? team.id;
+    name: async (request, id) => {
+      const team = services.config.teams.find((candidate) => candidate.id === id);
+      if (team) return team.name ?? team.id;
+      // Team components (issue 9): named by the component, whichever config version runs.
+      const stored = await componentName(services.store, workspaceOf(request), 'team', id);
+      if (stored === null) throw new NotFoundError('Team not found');
+      return stored;
     },
     start: (request, id, body) => {
       const pinned = effectiveUserId(request, services.config);
@@ -34,6 +41,9 @@ export const teamRunRoutes: FastifyPluginAsync<{ services: Services }> = async (
         sessionId: body.session_id,
         userId: pinned ?? body.user_id,
         userPinned: pinned !== undefined,
+        // Agno: `version` runs a component at that config version.
+        version: parseVersion((body as { version?: unknown }).version),
+        mayRun: runAccessOf(fastify, request),
       });
     },
   });

@@ -8,11 +8,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { parseVersion } from '../../../agents/components.js';
 import { idSchema } from '../../../config/index.js';
 import { AgentOsError } from '../../../errors/index.js';
 import type { Services } from '../../../services.js';
 import { workspaceOf } from '../../plugins/access-control.js';
 import { effectiveUserId } from '../../user-scope.js';
+import { runAccessOf } from '../components/run-access.js';
 import { backgroundAccepted } from '../runs/schemas.js';
 import {
   compositeRunView,
@@ -71,6 +73,9 @@ export const workflowRunRoutes: FastifyPluginAsync<{ services: Services }> = asy
         sessionId: body.session_id,
         userId: pinned ?? body.user_id,
         userPinned: pinned !== undefined,
+        // Agno: `version` runs a component at that config version.
+        version: parseVersion((body as { version?: unknown }).version),
+        mayRun: runAccessOf(fastify, request),
       });
     },
   });
