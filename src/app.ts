@@ -40,6 +40,7 @@ import { openAiRoutes } from './http/routes/openai/routes.js';
 import { runRoutes } from './http/routes/runs/routes.js';
 import { schedulerApiRoutes } from './http/routes/schedules/api-routes.js';
 import { scheduleRoutes } from './http/routes/schedules/routes.js';
+import { serviceAccountRoutes } from './http/routes/service-accounts/routes.js';
 import { sessionRoutes } from './http/routes/sessions/routes.js';
 import { teamRunRoutes } from './http/routes/teams/routes.js';
 import { traceRoutes } from './http/routes/traces/routes.js';
@@ -135,6 +136,7 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
     await root.register(memoryRoutes, { services });
     await root.register(scheduleRoutes, { services });
     await root.register(approvalRoutes, { services });
+    await root.register(serviceAccountRoutes, { services });
     await root.register(wsRoutes, { services });
     await root.register(teamRunRoutes, { services });
     await root.register(workflowRunRoutes, { services });

@@ -129,6 +129,16 @@ export const ERROR_CODES = {
     description: 'The judge model of an eval did not answer with a usable verdict.',
   },
   AOS_APPROVAL_NOT_FOUND: { status: 404, category: 'user', description: 'No such approval.' },
+  AOS_SERVICE_ACCOUNT_NOT_FOUND: {
+    status: 404,
+    category: 'user',
+    description: 'No such active service account (or token) in this workspace.',
+  },
+  AOS_SCOPE_ESCALATION: {
+    status: 403,
+    category: 'user',
+    description: 'A role or scope the caller does not hold itself cannot be granted.',
+  },
   AOS_APPROVAL_RESOLVED: {
     status: 409,
     category: 'user',

@@ -18,6 +18,11 @@ export const AUDIT_KINDS = {
   quotaExceeded: 'quota.exceeded',
   apiKeyCreated: 'api_key.created',
   apiKeyRevoked: 'api_key.revoked',
+  serviceAccountCreated: 'service_account.created',
+  serviceAccountUpdated: 'service_account.updated',
+  serviceAccountRevoked: 'service_account.revoked',
+  serviceAccountTokenCreated: 'service_account.token_created',
+  serviceAccountTokenRevoked: 'service_account.token_revoked',
 } as const;
 
 /** JSON with object keys sorted at every level, so a value hashes the same after a round trip (jsonb reorders keys). */
