@@ -181,6 +181,14 @@ describe('team and workflow components', () => {
     expect(fake.modelRequests).toHaveLength(0);
   });
 
+  it('runs a workflow component over iii /api/workflows/run, with the same refusal', async () => {
+    const run = await request('POST', '/api/workflows/run', { workflowId: 'pipeline', input: 'moon' });
+    expect(run.statusCode).toBe(200);
+    expect(run.json()).toMatchObject({ status: 'completed' });
+    const refused = await request('POST', '/api/workflows/run', { workflowId: 'pipeline', input: 'moon' }, LIMITED);
+    expect(refused.statusCode).toBe(403);
+  });
+
   it('answers 400 for members and steps that name unknown agents, and for keys the config schema refuses', async () => {
     const unknownMember = await request('POST', '/components', {
       component_type: 'team',

@@ -24,6 +24,7 @@ import type { Services } from '../../../services.js';
 import type { RunRecord } from '../../../store/types.js';
 import { workspaceOf } from '../../plugins/access-control.js';
 import { assertOwnedBy, effectiveUserId } from '../../user-scope.js';
+import { runAccessOf } from '../components/run-access.js';
 
 const createBody = z.object({
   id: idSchema.optional(),
@@ -257,6 +258,7 @@ export const workflowApiRoutes: FastifyPluginAsync<{ services: Services }> = asy
         agentId,
         userId: pinned ?? null,
         userPinned: pinned !== undefined,
+        mayRun: runAccessOf(fastify, request),
       });
       return iiiResult(await handle.done);
     },
@@ -313,6 +315,7 @@ export const workflowApiRoutes: FastifyPluginAsync<{ services: Services }> = asy
         message: asText(request.body?.input ?? ''),
         userId: pinned ?? null,
         userPinned: pinned !== undefined,
+        mayRun: runAccessOf(fastify, request),
       });
       const run = await handle.done;
       const output = run.output as { workflow_output?: unknown };

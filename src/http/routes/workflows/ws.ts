@@ -240,6 +240,9 @@ class WorkflowSocket {
         sessionId: parsed.session_id,
         userId: pinned ?? parsed.user_id,
         userPinned: pinned !== undefined,
+        // A workflow component calls only what this caller could run alone.
+        mayRun: (resource, id) =>
+          this.principal !== null && hasScope(this.principal.scopes, { resource, action: 'run', id }),
       });
       this.follow(handle);
       return;
