@@ -16,6 +16,8 @@ export const TEAM_EVENT_NAMES = [
   'TeamToolCallError',
   'TeamModelRequestCompleted',
   'TeamRunContentCompleted',
+  'TeamRunPaused',
+  'TeamRunContinued',
   'TeamRunCancelled',
   'TeamRunError',
   'TeamRunCompleted',

@@ -118,6 +118,9 @@ export interface ActiveRun {
  */
 export type RunResumer = (run: RunRecord) => Promise<boolean>;
 
+/** Continues a paused run of another runner (a team) with settled decisions; see {@link RunManager.continueRun}. */
+export type RunContinuer = (request: { run: RunRecord; decisions: ToolDecision[] }) => Promise<RunHandle>;
+
 /**
  * A session keeps to one user: another user's session is reported as missing, not shared. A pinned
  * caller (user isolation) may not join a session without a user either.
@@ -213,6 +216,18 @@ export class RunManager {
     );
   }
 
+  private readonly continuers = new Map<string, RunContinuer>();
+
+  /** The approvals hooks, for runners that pause runs of their own (teams). */
+  get hitl(): HitlHooks | undefined {
+    return this.options.hitl;
+  }
+
+  /** Makes {@link continueRun} hand paused runs of `componentType` to `continuer` (teams: `runtime/team`). */
+  registerContinuer(componentType: 'team' | 'workflow', continuer: RunContinuer): void {
+    this.continuers.set(componentType, continuer);
+  }
+
   /** Makes {@link recover} hand interrupted runs of `componentType` to `resumer` before marking them `error`. */
   registerResumer(componentType: 'team' | 'workflow', resumer: RunResumer): void {
     this.resumers.set(componentType, resumer);
@@ -264,6 +279,12 @@ export class RunManager {
   async continueRun(request: { run: RunRecord; decisions: ToolDecision[] }): Promise<RunHandle> {
     const { run, decisions } = request;
     const { store } = this.options;
+    if (run.componentType !== 'agent') {
+      const continuer = this.continuers.get(run.componentType);
+      if (!continuer)
+        throw new AgentOsError('AOS_RUN_INVALID_TRANSITION', `A ${run.componentType} run cannot be continued`);
+      return continuer(request);
+    }
     const agent = await this.resolveAgent(run.workspaceId, run.componentId);
     const claimed = await store.runs.transition(run.workspaceId, run.runId, ['paused'], {
       status: 'running',

@@ -43,10 +43,23 @@ export async function openPause(
   info: Omit<PauseInfo, 'state' | 'expiresInS'> & {
     pending: readonly ToolExecution[];
     tools: readonly ToolDefinition[];
+    /** Set when a team member paused: its requirements name the member (Agno `member_agent_id`, …). */
+    member?: { agentId: string; agentName: string; runId: string } | undefined;
   },
 ): Promise<PausedState> {
-  const { pending, tools, ...rest } = info;
-  const state = buildPausedState(pending, tools);
+  const { pending, tools, member, ...rest } = info;
+  const built = buildPausedState(pending, tools);
+  const state: PausedState = member
+    ? {
+        tools: built.tools,
+        requirements: built.requirements.map((requirement) => ({
+          ...requirement,
+          member_agent_id: member.agentId,
+          member_agent_name: member.agentName,
+          member_run_id: member.runId,
+        })),
+      }
+    : built;
   if (!hooks) return state;
   const expiresInS = new Map<string, number>();
   for (const tool of state.tools) {
@@ -60,6 +73,14 @@ export async function openPause(
 export function pausedStateOf(run: RunRecord): PausedState | undefined {
   const paused = (run.output as { paused?: PausedState }).paused;
   return paused && Array.isArray(paused.tools) ? paused : undefined;
+}
+
+/** The member runs a paused team run waits on (`output.team_pause.paused_members`). */
+export function pausedChildRunIds(run: RunRecord): string[] {
+  const pause = (run.output as { team_pause?: { paused_members?: { member_run_id?: unknown }[] } }).team_pause;
+  return (pause?.paused_members ?? []).flatMap((member) =>
+    typeof member.member_run_id === 'string' ? [member.member_run_id] : [],
+  );
 }
 
 /**
@@ -78,24 +99,30 @@ export async function cancelPausedRun(
     error: reason,
   });
   if (!cancelled) return null;
+  // A paused team also leaves its paused members' runs behind; they end with it.
+  for (const childRunId of pausedChildRunIds(run)) {
+    await store.runs.transition(run.workspaceId, childRunId, ['paused'], { status: 'cancelled', error: reason });
+  }
   const first = (await store.runEvents.lastIndex(run.runId)) + 1;
   const base = {
     run_id: run.runId,
     session_id: run.sessionId,
     ...(run.componentType === 'agent' ? { agent_id: run.componentId } : {}),
+    ...(run.componentType === 'team' ? { team_id: run.componentId } : {}),
     created_at: new Date(now()).toISOString(),
   };
+  const prefix = run.componentType === 'team' ? 'Team' : '';
   await store.runEvents.append(run.runId, [
     {
       eventIndex: first,
-      event: 'RunCancelled',
-      payload: { event: 'RunCancelled', event_index: first, ...base, reason },
+      event: `${prefix}RunCancelled`,
+      payload: { event: `${prefix}RunCancelled`, event_index: first, ...base, reason },
     },
     {
       eventIndex: first + 1,
-      event: 'RunCompleted',
+      event: `${prefix}RunCompleted`,
       payload: {
-        event: 'RunCompleted',
+        event: `${prefix}RunCompleted`,
         event_index: first + 1,
         ...base,
         ...(run.content === null ? {} : { content: run.content }),

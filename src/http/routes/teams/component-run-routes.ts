@@ -17,6 +17,7 @@ import { openSseStream } from '../../streaming/sse-stream.js';
 import { assertOwnedBy, effectiveUserId } from '../../user-scope.js';
 import { pageMeta, pageMetaOf } from '../pagination.js';
 import { backgroundAccepted, resumeRequest, runQuery, runRequest, runsListQuery } from '../runs/schemas.js';
+import { registerTeamContinueRoute } from './continue-route.js';
 
 const runStatus = z.enum(['pending', 'running', 'completed', 'paused', 'cancelled', 'error']);
 
@@ -41,6 +42,9 @@ export const compositeRunView = z.object({
   step_results: z.array(z.record(z.string(), z.unknown())).optional(),
   session_state: z.record(z.string(), z.unknown()).optional(),
   paused_step_name: z.string().optional(),
+  /** A paused team: the member calls awaiting a human, and one requirement per call (naming the member). */
+  tools: z.array(z.record(z.string(), z.unknown())).optional(),
+  requirements: z.array(z.record(z.string(), z.unknown())).optional(),
   error: z.string().optional(),
   created_at: z.string(),
   updated_at: z.string(),
@@ -53,7 +57,9 @@ export function toCompositeRunView(run: RunRecord, name: string): z.infer<typeof
     step_results?: Record<string, unknown>[];
     session_state?: Record<string, unknown>;
     paused_step_name?: string;
+    paused?: { tools?: Record<string, unknown>[]; requirements?: Record<string, unknown>[] };
   };
+  const paused = run.status === 'paused' ? output.paused : undefined;
   const metrics: Record<string, number> = {};
   for (const [key, value] of Object.entries(run.metrics)) if (typeof value === 'number') metrics[key] = value;
   const component =
@@ -75,6 +81,8 @@ export function toCompositeRunView(run: RunRecord, name: string): z.infer<typeof
     ...(output.step_results ? { step_results: output.step_results } : {}),
     ...(output.session_state ? { session_state: output.session_state } : {}),
     ...(output.paused_step_name === undefined ? {} : { paused_step_name: output.paused_step_name }),
+    ...(paused?.tools ? { tools: paused.tools } : {}),
+    ...(paused?.requirements ? { requirements: paused.requirements } : {}),
     ...(run.error === null ? {} : { error: run.error }),
     created_at: new Date(run.createdAt).toISOString(),
     updated_at: new Date(run.updatedAt).toISOString(),
@@ -334,4 +342,7 @@ export function registerComponentRunRoutes(app: ZodApp, services: Services, spec
       return reply;
     },
   });
+
+  // Teams pause at their members' human-in-the-loop tools (workflows have their own continue route).
+  if (componentType === 'team') registerTeamContinueRoute(app, services, spec.name);
 }
