@@ -1,16 +1,17 @@
 /**
- * The agent loop: system instructions and session history in, a multi-step model/tool loop through
- * the AI SDK, typed events out as the run progresses. Cancellation is one AbortSignal, checked by
- * the SDK between stream chunks and handed to every tool.
+ * The agent loop: system instructions and session history in, a multi-step model/tool loop over the
+ * provider's `doStream` (`model-loop.ts`), typed events out as the run progresses. Cancellation is one
+ * AbortSignal, checked between stream chunks and handed to every tool.
  * @module
  */
 import type { LanguageModelV3 } from '@ai-sdk/provider';
-import { jsonSchema, type ModelMessage, stepCountIs, streamText, type ToolSet, tool } from 'ai';
+import { jsonSchema, type ModelMessage, type ToolSet, tool } from 'ai';
 import { z } from 'zod';
 import type { RunEventInput, RunMetrics, ToolExecution } from '../../events/index.js';
 import type { RunObserver } from '../../observability/agent-trace.js';
 import type { ToolDefinition, ToolSpanOpener } from '../tools/types.js';
 import { assembleSystemPrompt, type PromptSection } from './context.js';
+import { createModelLoop } from './model-loop.js';
 
 /** Everything one agent run needs; the run manager assembles it. */
 export interface AgentRunInput {
@@ -144,8 +145,8 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunResult> {
   let content = '';
   let firstTokenAt: number | undefined;
   let stepStarted = started;
-  // The SDK emits `start-step` only with the first chunk of the response, so the request time is
-  // taken in `prepareStep`, which runs just before each model call.
+  // `start-step` comes only with the first chunk of the response, so the request time is taken in
+  // `onStepRequest`, which runs just before each model call.
   let stepRequestedAt: number | undefined;
   let stepFirstTokenAt: number | undefined;
   let inputTokens = 0;
@@ -162,29 +163,25 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunResult> {
     ...(firstTokenAt === undefined ? {} : { time_to_first_token: Math.round(firstTokenAt - started) / 1000 }),
   });
 
-  const result = streamText({
+  const loop = createModelLoop({
     model: input.model,
     system: systemPrompt(input),
     messages: [...input.history, ...added],
     tools: { ...toAiTools(input.tools, input), ...clientToolSet(input) },
     ...(input.toolChoice === undefined ? {} : { toolChoice: input.toolChoice }),
-    stopWhen: stepCountIs(input.maxSteps),
-    prepareStep: () => {
+    maxSteps: input.maxSteps,
+    onStepRequest: () => {
       stepRequestedAt = now();
       input.observer?.onModelRequest?.();
-      return undefined;
     },
     abortSignal: input.abortSignal,
     maxRetries: 1,
     ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
     ...(input.maxOutputTokens === undefined ? {} : { maxOutputTokens: input.maxOutputTokens }),
-    // Errors arrive as `error` parts below; the SDK's default handler would print the whole request
-    // (prompt and history included) to stderr, outside the logger and its redaction.
-    onError: () => {},
   });
 
   try {
-    for await (const part of result.fullStream) {
+    for await (const part of loop.parts) {
       input.observer?.onPart(part);
       switch (part.type) {
         case 'start-step':
@@ -265,14 +262,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunResult> {
   }
   if (input.abortSignal.aborted) aborted = true;
 
-  let responseMessages: ModelMessage[] = [];
-  if (!aborted && !failure) {
-    try {
-      responseMessages = (await result.response).messages;
-    } catch (error) {
-      failure = { message: errorMessage(error), type: (error as Error)?.name ?? 'Error' };
-    }
-  }
+  const responseMessages: ModelMessage[] = aborted || failure ? [] : loop.responseMessages;
   const gated = new Set(input.tools.filter((definition) => definition.hitl).map((definition) => definition.name));
   const pending =
     aborted || failure

@@ -1,0 +1,308 @@
+import type { LanguageModelV3StreamPart } from '@ai-sdk/provider';
+import { jsonSchema, stepCountIs, streamText, type ToolSet, tool } from 'ai';
+import { convertArrayToReadableStream, MockLanguageModelV3 } from 'ai/test';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createModelLoop, type ModelLoopPart } from './model-loop.js';
+
+// The lean loop replaces `streamText`: each case runs the same scripted model through both and
+// asserts that the runner sees the same parts, the model the same prompts, and history the same messages.
+
+const usage = (input: number, output: number) => ({
+  inputTokens: { total: input, noCache: input, cacheRead: undefined, cacheWrite: undefined },
+  outputTokens: { total: output, text: output, reasoning: undefined },
+});
+
+function textStep(text: string, id = 't1'): LanguageModelV3StreamPart[] {
+  return [
+    { type: 'stream-start', warnings: [] },
+    { type: 'response-metadata', id: 'resp', modelId: 'mock-model-1', timestamp: new Date(0) },
+    { type: 'text-start', id },
+    ...text.split(' ').map((word, index) => ({ type: 'text-delta' as const, id, delta: index ? ` ${word}` : word })),
+    { type: 'text-end', id },
+    { type: 'finish', usage: usage(10, 4), finishReason: { unified: 'stop', raw: 'stop' } },
+  ];
+}
+
+function toolStep(calls: { id: string; name: string; input: string }[], text?: string): LanguageModelV3StreamPart[] {
+  return [
+    { type: 'stream-start', warnings: [] },
+    ...(text
+      ? ([
+          { type: 'text-start', id: 'pre' },
+          { type: 'text-delta', id: 'pre', delta: text },
+          { type: 'text-end', id: 'pre' },
+        ] as LanguageModelV3StreamPart[])
+      : []),
+    ...calls.map(
+      (call): LanguageModelV3StreamPart => ({
+        type: 'tool-call',
+        toolCallId: call.id,
+        toolName: call.name,
+        input: call.input,
+      }),
+    ),
+    { type: 'finish', usage: usage(20, 6), finishReason: { unified: 'tool-calls', raw: 'tool_calls' } },
+  ];
+}
+
+function scriptedModel(steps: LanguageModelV3StreamPart[][]): MockLanguageModelV3 {
+  let call = 0;
+  return new MockLanguageModelV3({
+    doStream: async () => {
+      const parts = steps[call++];
+      if (!parts) throw new Error('no more scripted steps');
+      return { stream: convertArrayToReadableStream(parts) };
+    },
+  });
+}
+
+function tools(): ToolSet {
+  return {
+    add: tool({
+      description: 'Adds two numbers',
+      inputSchema: z.object({ a: z.number(), b: z.number() }),
+      execute: async ({ a, b }: { a: number; b: number }) => ({ sum: a + b }),
+    }),
+    shout: tool({
+      inputSchema: jsonSchema<{ text: string }>({ type: 'object', properties: { text: { type: 'string' } } }),
+      execute: async ({ text }: { text: string }) => text.toUpperCase(),
+    }),
+    fail: tool({
+      inputSchema: z.object({}),
+      execute: async (): Promise<string> => {
+        throw new Error('tool broke');
+      },
+    }),
+    // No `execute`: a human (or the client) answers it, so the loop stops at it.
+    approve: tool({ inputSchema: z.object({ what: z.string() }) }),
+  };
+}
+
+function project(part: ModelLoopPart): Record<string, unknown> | undefined {
+  switch (part.type) {
+    case 'start-step':
+    case 'abort':
+      return { type: part.type };
+    case 'text-delta':
+      return { type: part.type, text: part.text };
+    case 'tool-call':
+      return {
+        type: part.type,
+        toolCallId: part.toolCallId,
+        toolName: part.toolName,
+        input: part.input,
+        invalid: (part as { invalid?: boolean }).invalid ?? false,
+      };
+    case 'tool-result':
+      return { type: part.type, toolCallId: part.toolCallId, output: part.output };
+    case 'tool-error':
+      return {
+        type: part.type,
+        toolCallId: part.toolCallId,
+        error: String((part.error as Error)?.message ?? part.error),
+      };
+    case 'finish-step':
+      return {
+        type: part.type,
+        finishReason: part.finishReason,
+        inputTokens: part.usage.inputTokens,
+        outputTokens: part.usage.outputTokens,
+        modelId: part.response.modelId,
+      };
+    case 'error':
+      return { type: part.type, error: String((part.error as Error)?.message ?? part.error) };
+    default:
+      return undefined;
+  }
+}
+
+interface Case {
+  steps: LanguageModelV3StreamPart[][];
+  maxSteps?: number;
+  toolChoice?: 'none' | 'required';
+}
+
+async function viaStreamText(scenario: Case) {
+  const model = scriptedModel(scenario.steps);
+  const result = streamText({
+    model,
+    system: 'You are a test.',
+    messages: [{ role: 'user', content: 'Go.' }],
+    tools: tools(),
+    ...(scenario.toolChoice ? { toolChoice: scenario.toolChoice } : {}),
+    stopWhen: stepCountIs(scenario.maxSteps ?? 5),
+    maxRetries: 0,
+    onError: () => {},
+  });
+  const parts: Record<string, unknown>[] = [];
+  for await (const part of result.fullStream) {
+    const projected = project(part);
+    if (projected) parts.push(projected);
+  }
+  const failed = parts.some((part) => part.type === 'error');
+  const messages = failed ? [] : (await result.response).messages;
+  return {
+    parts,
+    messages: JSON.parse(JSON.stringify(messages)),
+    prompts: model.doStreamCalls.map((call) => call.prompt),
+  };
+}
+
+async function viaLoop(scenario: Case) {
+  const model = scriptedModel(scenario.steps);
+  const loop = createModelLoop({
+    model,
+    system: 'You are a test.',
+    messages: [{ role: 'user', content: 'Go.' }],
+    tools: tools(),
+    ...(scenario.toolChoice ? { toolChoice: scenario.toolChoice } : {}),
+    maxSteps: scenario.maxSteps ?? 5,
+    maxRetries: 0,
+    abortSignal: new AbortController().signal,
+  });
+  const parts: Record<string, unknown>[] = [];
+  for await (const part of loop.parts) {
+    const projected = project(part);
+    if (projected) parts.push(projected);
+  }
+  const failed = parts.some((part) => part.type === 'error');
+  const messages = failed ? [] : loop.responseMessages;
+  return {
+    parts,
+    messages: JSON.parse(JSON.stringify(messages)),
+    prompts: model.doStreamCalls.map((call) => call.prompt),
+  };
+}
+
+async function expectSameAsStreamText(scenario: Case) {
+  const expected = await viaStreamText(scenario);
+  const actual = await viaLoop(scenario);
+  expect(actual.parts).toEqual(expected.parts);
+  expect(actual.messages).toEqual(expected.messages);
+  expect(actual.prompts).toEqual(expected.prompts);
+  return actual;
+}
+
+describe('createModelLoop matches streamText', () => {
+  it('streams one text step', async () => {
+    const result = await expectSameAsStreamText({ steps: [textStep('Hello there friend')] });
+    expect(result.parts.map((part) => part.type)).toEqual([
+      'start-step',
+      'text-delta',
+      'text-delta',
+      'text-delta',
+      'finish-step',
+    ]);
+  });
+
+  it('runs tools after the model step, then continues with their results', async () => {
+    const result = await expectSameAsStreamText({
+      steps: [
+        toolStep(
+          [
+            { id: 'c1', name: 'add', input: '{"a":2,"b":3}' },
+            { id: 'c2', name: 'shout', input: '{"text":"hi"}' },
+          ],
+          'Let me check.',
+        ),
+        textStep('The sum is 5'),
+      ],
+    });
+    expect(result.prompts).toHaveLength(2);
+    expect(result.messages.map((message: { role: string }) => message.role)).toEqual([
+      'assistant',
+      'tool',
+      'assistant',
+    ]);
+  });
+
+  it('reports invalid input, unknown tools and failing tools as tool errors and carries on', async () => {
+    await expectSameAsStreamText({
+      steps: [
+        toolStep([
+          { id: 'c1', name: 'add', input: '{"a":"two"}' },
+          { id: 'c2', name: 'add', input: '{not json' },
+          { id: 'c3', name: 'nope', input: '{}' },
+          { id: 'c4', name: 'fail', input: '' },
+        ]),
+        textStep('Sorry'),
+      ],
+    });
+  });
+
+  it('stops at a call of a tool without execute (approval or client side)', async () => {
+    const result = await expectSameAsStreamText({
+      steps: [toolStep([{ id: 'c1', name: 'approve', input: '{"what":"deploy"}' }])],
+    });
+    expect(result.prompts).toHaveLength(1);
+  });
+
+  it('stops after maxSteps even when tools ran', async () => {
+    const result = await expectSameAsStreamText({
+      maxSteps: 1,
+      steps: [toolStep([{ id: 'c1', name: 'add', input: '{"a":1,"b":1}' }])],
+    });
+    expect(result.prompts).toHaveLength(1);
+  });
+
+  it('passes a provider error chunk through and ends the step with finish reason error', async () => {
+    await expectSameAsStreamText({
+      steps: [
+        [
+          { type: 'stream-start', warnings: [] },
+          { type: 'text-start', id: 't' },
+          { type: 'text-delta', id: 't', delta: 'Half' },
+          { type: 'error', error: new Error('upstream went away') },
+        ],
+      ],
+    });
+  });
+
+  it('reports a stream that ends without output as an error', async () => {
+    await expectSameAsStreamText({ steps: [[{ type: 'stream-start', warnings: [] }]] });
+  });
+
+  it('does not execute tools when the step ended for another reason', async () => {
+    const step = toolStep([{ id: 'c1', name: 'add', input: '{"a":1,"b":1}' }]);
+    step[step.length - 1] = { type: 'finish', usage: usage(1, 1), finishReason: { unified: 'length', raw: 'length' } };
+    await expectSameAsStreamText({ steps: [step] });
+  });
+
+  it('reports a failed model call as an error', async () => {
+    await expectSameAsStreamText({ steps: [] });
+  });
+});
+
+describe('createModelLoop cancellation', () => {
+  it('stops between chunks once the signal aborts, with an abort part', async () => {
+    const controller = new AbortController();
+    const model = new MockLanguageModelV3({
+      doStream: async () => ({
+        stream: new ReadableStream<LanguageModelV3StreamPart>({
+          start(stream) {
+            stream.enqueue({ type: 'stream-start', warnings: [] });
+            stream.enqueue({ type: 'text-start', id: 't' });
+            stream.enqueue({ type: 'text-delta', id: 't', delta: 'first' });
+            // Never finishes: only the abort ends this step.
+          },
+        }),
+      }),
+    });
+    const loop = createModelLoop({
+      model,
+      system: 'You are a test.',
+      messages: [{ role: 'user', content: 'Go.' }],
+      tools: {},
+      maxSteps: 1,
+      maxRetries: 0,
+      abortSignal: controller.signal,
+    });
+    const seen: string[] = [];
+    for await (const part of loop.parts) {
+      seen.push(part.type);
+      if (part.type === 'text-delta') controller.abort();
+    }
+    expect(seen).toEqual(['start-step', 'text-delta', 'abort']);
+  });
+});
