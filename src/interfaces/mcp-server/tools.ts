@@ -137,6 +137,8 @@ export const MCP_TOOLS: readonly AgentOsMcpTool[] = [
         teamId: args.team_id,
         message: args.message,
         sessionId: args.session_id,
+        // A team or workflow component calls only what this caller could run alone.
+        mayRun: (resource, id) => allowed(context, { resource, action: 'run', id }),
       });
       return finished(context, handle);
     },
@@ -152,6 +154,8 @@ export const MCP_TOOLS: readonly AgentOsMcpTool[] = [
         workflowId: args.workflow_id,
         message: args.message,
         sessionId: args.session_id,
+        // A team or workflow component calls only what this caller could run alone.
+        mayRun: (resource, id) => allowed(context, { resource, action: 'run', id }),
       });
       return finished(context, handle);
     },
