@@ -14,6 +14,7 @@ import { frameworkErrorHandler, registerSurfaceErrors } from './http/plugins/err
 import { registerFormBodies } from './http/plugins/form-body.js';
 import { registerJsonBody } from './http/plugins/json-body.js';
 import { registerOpenApi } from './http/plugins/openapi.js';
+import { registerQuota } from './http/plugins/quota.js';
 import { registerRateLimit } from './http/plugins/rate-limit.js';
 import { registerSecurityAudit } from './http/plugins/security-audit.js';
 import { registerSecurityHeaders, requestIdFrom } from './http/plugins/security-headers.js';
@@ -30,6 +31,7 @@ import { chatRoutes } from './http/routes/chat/routes.js';
 import { componentRoutes } from './http/routes/components/routes.js';
 import { consoleRoutes } from './http/routes/console/routes.js';
 import { coreRoutes } from './http/routes/core/routes.js';
+import { costsRoutes } from './http/routes/costs/routes.js';
 import { evalRoutes } from './http/routes/evals/routes.js';
 import { knowledgeRoutes } from './http/routes/knowledge/routes.js';
 import { mcpRoutes } from './http/routes/mcp/routes.js';
@@ -114,6 +116,8 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
   registerAuthentication(app, services.authenticator);
   // After authentication: limits count per principal, and refusals (401/403/429) reach the audit log.
   registerRateLimit(app, { rules: config.rate_limits, store: services.store.rateLimits });
+  // After rate limits: a run-starting request of a caller whose daily budget is used up is refused (429).
+  registerQuota(app, { quotas: services.quotas });
   registerSecurityAudit(app, services.audit);
   // Run bodies come as multipart or urlencoded forms (Agno) as well as JSON.
   await registerFormBodies(app, { bodyLimit: config.server.body_limit, uploadLimit: config.server.upload_limit });
@@ -158,6 +162,7 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
       await api.register(workflowApiRoutes, { services });
       await api.register(apiMemoryRoutes, { services });
       await api.register(apiMetricsRoutes, { services });
+      await api.register(costsRoutes, { services });
       await api.register(schedulerApiRoutes, { services });
       await api.register(apiApprovalRoutes, { services });
     },

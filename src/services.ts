@@ -24,6 +24,7 @@ import { withMemoryTools } from './memory/memory-search-tool.js';
 import { MemoryService } from './memory/memory-service.js';
 import { createModelRegistry, type ModelRegistry, type ProviderEnv } from './models/registry.js';
 import { createObservability, type Observability } from './observability/index.js';
+import { QuotaService } from './quotas/index.js';
 import { RunManager } from './runtime/run-manager.js';
 import { createAgentToolResolver } from './runtime/tools/agent-tools.js';
 import { withKnowledgeTools } from './runtime/tools/knowledge-search.js';
@@ -61,6 +62,8 @@ export interface Services {
   approvals: ApprovalService;
   /** Tracing, Prometheus instruments and prices (issue 10); `withSpan` for runners. */
   observability: Observability;
+  /** Daily token and cost budgets per caller and agent, and the usage they read (issue 5). */
+  quotas: QuotaService;
   /** Connections to the configured MCP servers, whose tools agents may list (issue 11). */
   mcp: McpClientManager;
   logger: Logger;
@@ -182,11 +185,18 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
   // MCP servers connect in the background; one that is down only withholds its tools (and retries).
   const mcp = new McpClientManager(config, logger);
   await mcp.start();
+  const quotas = new QuotaService({
+    config: config.quotas,
+    usage: store.usage,
+    prices: observability.prices,
+    registry: observability.instruments.registry,
+  });
   const runs = new RunManager({
     store,
     memory,
     hitl: approvals,
     observability,
+    quotas,
     config,
     models,
     tools: withMcpTools(
@@ -251,6 +261,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     audit,
     approvals,
     observability,
+    quotas,
     mcp,
     logger,
     version: VERSION,

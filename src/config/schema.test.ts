@@ -43,6 +43,7 @@ describe('configSchema defaults', () => {
         message: { limit: 60, window_ms: 3_600_000 },
         workflow_run: { limit: 100, window_ms: 3_600_000 },
       },
+      quotas: { keys: {}, agents: {} },
       tools: [],
       mcp_servers: [],
       memory: { recall_tokens: 400 },

@@ -61,6 +61,9 @@ rate_limits:
   message: 60/h
   workflow_run: 100/h
 
+# Daily token and cost budgets (UTC days) per caller (key id, config key name, JWT sub) and per agent.
+# quotas: { per_key: { daily_tokens: 200000 }, per_agent: { daily_cost_usd: 5 }, keys: { ci-bot: false } }
+
 # Agent that answers /api/chat and /api/tasks when the request names none.
 default_agent: assistant
 

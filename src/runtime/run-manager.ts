@@ -14,6 +14,7 @@ import type { RunEvent } from '../events/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { MemoryService, RecallResult } from '../memory/memory-service.js';
 import type { ModelRegistry } from '../models/registry.js';
+import type { QuotaService } from '../quotas/index.js';
 import { type AgentRunInfo, type Observability, runOutcome } from '../observability/index.js';
 import type { RunRecord, RunStatus, SessionRecord, Store } from '../store/types.js';
 import type { RuntimeAgent } from './agent/context.js';
@@ -47,6 +48,8 @@ export interface StartRunRequest {
   /** An existing or new session id; a new id is generated when absent. */
   sessionId?: string | undefined;
   userId?: string | null | undefined;
+  /** Who asked (API key id, config key name, JWT `sub`): the run's usage counts against that caller's budget. */
+  principal?: string | undefined;
   /**
    * The caller is pinned to `userId` (user isolation): only a session of exactly that user may be
    * continued; another user's session, or one with no user, is reported as missing.
@@ -96,6 +99,8 @@ export interface RunManagerOptions {
   logger: Logger;
   /** Traces and counts each run (issue 10); absent in tools that need neither. */
   observability?: Pick<Observability, 'startAgentRun'> | undefined;
+  /** Daily budgets (issue 5): checked before a run starts, usage added after it ends. */
+  quotas?: Pick<QuotaService, 'checkAgent' | 'record'> | undefined;
   /** This process's lease owner id; defaults to `host:pid:nonce`. */
   instanceId?: string;
   heartbeatMs?: number;
@@ -236,6 +241,8 @@ export class RunManager {
   /** Creates the run (and its session when new) and starts it off the caller's stack. */
   async start(request: StartRunRequest): Promise<RunHandle> {
     const agent = request.agent ?? (await this.resolveAgent(request.workspaceId, request.agentId));
+    // Before anything is created: a used-up budget refuses the run (429 AOS_QUOTA_EXCEEDED).
+    await this.options.quotas?.checkAgent(request.workspaceId, agent.id);
     const { store } = this.options;
     const { sessionId, isNew } = await this.ensureSession(request, agent);
     const runId = randomUUID();
@@ -607,12 +614,26 @@ export class RunManager {
       };
     }
     traced?.end(runOutcome(final.status, final.patch));
+    await this.recordUsage(request, agent.id, modelId, final.patch.metrics);
     try {
       return await this.finish(workspaceId, runId, final);
     } finally {
       // Subscribers must see the end even if recording it failed; the lease sweep fixes the row later.
       channel.end();
     }
+  }
+
+  /** Adds the run's tokens to the day's usage before the run is reported finished; a failure only logs. */
+  private async recordUsage(request: StartRunRequest, agentId: string, modelId: string, metrics: unknown) {
+    const { quotas, logger } = this.options;
+    const tokens = metrics as { input_tokens?: unknown; output_tokens?: unknown } | undefined;
+    const inputTokens = typeof tokens?.input_tokens === 'number' ? tokens.input_tokens : 0;
+    const outputTokens = typeof tokens?.output_tokens === 'number' ? tokens.output_tokens : 0;
+    if (!quotas || inputTokens + outputTokens === 0) return;
+    const usage = { workspaceId: request.workspaceId, principal: request.principal ?? null, agentId, modelId };
+    await quotas.record({ ...usage, inputTokens, outputTokens }).catch((error: unknown) => {
+      logger.warn({ err: error, agent_id: agentId }, 'recording usage failed');
+    });
   }
 
   private async finish(

@@ -133,6 +133,7 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
         sessionId: body.session_id,
         userId: pinned ?? body.user_id,
         userPinned: pinned !== undefined,
+        principal: request.principal?.id,
       });
       if (body.background && !body.stream) {
         return reply.code(202).send({ run_id: handle.runId, session_id: handle.sessionId, status: 'pending' as const });
