@@ -172,6 +172,27 @@ describe('team and workflow components', () => {
     });
   });
 
+  it('runs a draft version a request names, while only published current versions are listed', async () => {
+    for (const [id, type, config] of [
+      ['sketch-team', 'team', { mode: 'collaborate', model: 'openai:gpt-4o', members: ['writer'] }],
+      ['sketch-flow', 'workflow', { steps: [{ name: 'write', agent: 'writer' }] }],
+    ] as const) {
+      const created = await request('POST', '/components', {
+        component_id: id,
+        component_type: type,
+        name: 'Crew',
+        config,
+      });
+      expect(created.json()).toMatchObject({ component_id: id, current_version: null });
+    }
+    expect((await request('GET', '/teams/sketch-team')).statusCode).toBe(404);
+    expect((await request('POST', '/teams/sketch-team/runs', { message: 'rain' })).statusCode).toBe(404);
+    const team = (await request('POST', '/teams/sketch-team/runs', { message: 'rain', version: 1 })).json();
+    expect(team).toMatchObject({ team_id: 'sketch-team', status: 'completed' });
+    const flow = (await request('POST', '/workflows/sketch-flow/runs', { message: 'rain', version: 1 })).json();
+    expect(flow).toMatchObject({ workflow_id: 'sketch-flow', status: 'completed', content: 'prose from rain' });
+  });
+
   it('refuses a component that calls an agent its caller may not run (fail closed)', async () => {
     const team = await request('POST', '/teams/crew/runs', { message: 'tides' }, LIMITED);
     expect(team.statusCode).toBe(403);

@@ -8,9 +8,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { parseVersion } from '../../../agents/components.js';
+import { componentName, parseVersion } from '../../../agents/components.js';
 import { idSchema } from '../../../config/index.js';
-import { AgentOsError } from '../../../errors/index.js';
+import { AgentOsError, NotFoundError } from '../../../errors/index.js';
 import type { Services } from '../../../services.js';
 import { workspaceOf } from '../../plugins/access-control.js';
 import { effectiveUserId } from '../../user-scope.js';
@@ -54,7 +54,17 @@ const continueRequest = z
 /** Route table of workflow runs. */
 export const workflowRunRoutes: FastifyPluginAsync<{ services: Services }> = async (fastify, { services }) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
-  const nameOf = async (workspaceId: string, id: string) => (await services.workflows.definition(workspaceId, id)).name;
+  const nameOf = async (workspaceId: string, id: string) => {
+    try {
+      return (await services.workflows.definition(workspaceId, id)).name;
+    } catch (error) {
+      // A workflow component without a current version still runs a version a request names (a draft).
+      const stored =
+        error instanceof NotFoundError && (await componentName(services.store, workspaceId, 'workflow', id));
+      if (stored) return stored;
+      throw error;
+    }
+  };
 
   registerComponentRunRoutes(app, services, {
     resource: 'workflows',
