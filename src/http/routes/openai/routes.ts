@@ -469,8 +469,10 @@ export const openAiRoutes: FastifyPluginAsync<{ services: Services }> = async (f
       summary: 'Create a chat completion (runs an agent or a raw model)',
       description:
         'OpenAI Chat Completions. `model` is an agent id (or `agent:<id>`; config agents, then the workspace’s ' +
-        'database agents) or a raw `provider:model` (needs `agents:run` on every agent). The request `messages` are ' +
-        'the conversation: system messages extend the agent instructions, the last user message is the run message. ' +
+        'database agents), a team or workflow id (config or `/components`; needs `teams:<id>:run` / ' +
+        '`workflows:<id>:run`) or a raw `provider:model` (needs `agents:run` on every agent). The request `messages` are ' +
+        'the conversation: system messages extend the agent (or team leader) instructions, the last user message is ' +
+        'the run message; a workflow hands both to its agent steps. ' +
         'With `X-Session-Id` the stored session history is used instead of the earlier messages. `user` sets the ' +
         'run user id. `tools` are client-side: a call to one ends the run with `finish_reason: "tool_calls"`; send ' +
         'the results back as `tool` messages. `stream=true` answers `chat.completion.chunk` frames then `data: [DONE]`.',
