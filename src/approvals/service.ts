@@ -256,7 +256,15 @@ export class ApprovalService implements HitlHooks {
       .record(kind, {
         principal,
         workspaceId: row.workspaceId,
-        details: { approval_id: row.id, run_id: row.runId, tool_name: row.toolName, status, ...extra },
+        details: {
+          action: kind,
+          target: { type: 'approval', id: row.id },
+          approval_id: row.id,
+          run_id: row.runId,
+          tool_name: row.toolName,
+          status,
+          ...extra,
+        },
       })
       // The decision itself is stored; a failed audit append is logged, not turned into a failed request.
       .catch((error: unknown) => this.options.logger.error({ err: error, approval_id: row.id }, 'audit append failed'));

@@ -18,6 +18,7 @@ export const AUDIT_KINDS = {
   quotaExceeded: 'quota.exceeded',
   apiKeyCreated: 'api_key.created',
   apiKeyRevoked: 'api_key.revoked',
+  configChanged: 'config.changed',
   serviceAccountCreated: 'service_account.created',
   serviceAccountUpdated: 'service_account.updated',
   serviceAccountRevoked: 'service_account.revoked',

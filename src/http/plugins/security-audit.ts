@@ -3,12 +3,19 @@
  * rate-limit and quota refusals (429). An `onError` hook runs before the error handler answers, so the
  * entry is stored before the client sees the refusal. A failing audit write is logged, never turned into
  * a different response.
+ *
+ * It also records every successful config change (`config.changed`): a write or delete on a route whose
+ * declared scope is one of {@link CONFIG_RESOURCES} (components, API agents, personas, plugins, schedules,
+ * workflow definitions). The rule reads the scope each route declares next to its schema, so a new route
+ * of these resources is audited without a list to keep in sync. An `onSend` hook stores the entry before
+ * the response leaves, with actor, action and target.
  * @module
  */
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../../auth/index.js';
 import { isAgentOsError } from '../../errors/index.js';
 import { AUDIT_KINDS, type AuditLog } from '../../security/index.js';
+import type { RouteAccess } from '../route-config.js';
 
 const MAX_PATH = 256;
 
@@ -19,8 +26,107 @@ function auditKind(status: number, code: string | undefined): string | undefined
   return undefined;
 }
 
-/** Installs the audit hook on the root instance (it applies to every surface). */
+/**
+ * Scope resources whose writes and deletes are configuration. Approvals, service accounts and keys are
+ * audited where they change, with their own kinds.
+ */
+const CONFIG_RESOURCES = new Set(['components', 'agents', 'schedules', 'workflows']);
+
+/** Route actions that change configuration; `run` and `read` never do. */
+const CONFIG_ACTIONS = new Set(['write', 'delete']);
+
+/** Response fields that name a created object, in the order they are tried. */
+const ID_FIELDS = ['id', 'component_id', 'agent_id', 'schedule_id', 'workflow_id'] as const;
+
+/** Bodies larger than this are not parsed for the created id (the path still names the target). */
+const MAX_ID_PARSE = 256 * 1024;
+
+/** Route segments whose singular is not the plural without its `s`. */
+const TARGET_TYPES: Readonly<Record<string, string>> = { scheduler: 'schedule' };
+
+/** True when the route's declared scope is a write or delete on a config resource. */
+function isConfigChange(access: RouteAccess | undefined): boolean {
+  const [resource, action] = (access?.scope ?? '').split(':');
+  return resource !== undefined && action !== undefined && CONFIG_RESOURCES.has(resource) && CONFIG_ACTIONS.has(action);
+}
+
+/**
+ * What changed: the type is the route's first static segment (after `/api`), singular; the id is the
+ * path param right after it or, for a create, the id the response names. `/components/:component_id/configs`
+ * is a change of component `:component_id` (the `route` detail says which part).
+ */
+function targetOf(request: FastifyRequest, payload: unknown): { type: string; id: string | null } {
+  const segments = (request.routeOptions.url ?? '').split('/').filter((segment) => segment !== '');
+  if (segments[0] === 'api') segments.shift();
+  const head = segments[0] ?? 'config';
+  const type = TARGET_TYPES[head] ?? head.replace(/s$/, '');
+  const params = (request.params ?? {}) as Record<string, unknown>;
+  const next = segments[1];
+  if (next?.startsWith(':')) {
+    const value = params[next.slice(1)];
+    if (typeof value === 'string') return { type, id: value };
+  }
+  if (typeof payload !== 'string' || payload.length > MAX_ID_PARSE || !payload.startsWith('{'))
+    return { type, id: null };
+  try {
+    const body = JSON.parse(payload) as Record<string, unknown>;
+    for (const field of ID_FIELDS) {
+      const value = body[field];
+      if (typeof value === 'string' || typeof value === 'number') return { type, id: String(value) };
+    }
+  } catch {
+    // A body that is not JSON names no target; the path and route still say what changed.
+  }
+  return { type, id: null };
+}
+
+/** `created` for a POST to a collection, `deleted` for a DELETE, otherwise `updated`. */
+function verbOf(request: FastifyRequest): string {
+  if (request.method === 'DELETE') return 'deleted';
+  if (request.method === 'POST' && !(request.routeOptions.url ?? '').includes(':')) return 'created';
+  return 'updated';
+}
+
+/** Records one successful config change; failures are logged, the response stands. */
+async function recordConfigChange(
+  audit: AuditLog,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+): Promise<void> {
+  if (reply.statusCode < 200 || reply.statusCode >= 300) return;
+  if (!isConfigChange(request.routeOptions.config?.access)) return;
+  const target = targetOf(request, payload);
+  const principal = request.principal ?? null;
+  const path = request.url.split('?')[0] ?? '';
+  try {
+    await audit.record(AUDIT_KINDS.configChanged, {
+      principal: principal?.id ?? null,
+      workspaceId: principal?.workspaceId ?? null,
+      details: {
+        action: `${target.type}.${verbOf(request)}`,
+        target,
+        method: request.method,
+        path: path.length > MAX_PATH ? `${path.slice(0, MAX_PATH)}…` : path,
+        route: request.routeOptions.url ?? null,
+        status: reply.statusCode,
+        requestId: request.id,
+        ...(principal ? { principalKind: principal.kind } : {}),
+      },
+    });
+  } catch (auditError) {
+    request.log.error({ err: auditError, kind: AUDIT_KINDS.configChanged }, 'audit log append failed');
+  }
+}
+
+/** Installs the audit hooks on the root instance (they apply to every surface). */
 export function registerSecurityAudit(app: FastifyInstance, audit: AuditLog): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS') {
+      await recordConfigChange(audit, request, reply, payload);
+    }
+    return payload;
+  });
   app.addHook('onError', async (request, _reply, error) => {
     const status = isAgentOsError(error) ? error.status : (error as FastifyError).statusCode;
     const code = isAgentOsError(error) ? error.code : (error as FastifyError).code;
