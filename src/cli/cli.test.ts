@@ -15,7 +15,8 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('agentos CLI', () => {
+// Each test spawns the CLI (and a server) several times: seconds apiece on a loaded 2-core machine.
+describe('agentos CLI', { timeout: 60_000 }, () => {
   it('init writes a starter config once', async () => {
     const dir = tempDir();
     const first = await runCli(['init', dir], dir);

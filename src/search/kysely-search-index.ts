@@ -7,13 +7,14 @@
  *   hamming distance: a 32× smaller scan, ~14× faster than the float table at 100k vectors), and the KNN's
  *   oversampled candidates are re-ranked by exact cosine over the float vectors kept in `search_docs`. Other sizes use a float table (`search_vec_<n>`, cosine).
  *   only scans the vectors it may return.
- * - Postgres: full-text search on a generated `tsvector` (`to_tsquery`, `ts_rank`). Vector search there
- *   needs pgvector, which this adapter does not use yet: `vectorSearch` is false on Postgres, and vector
- *   and hybrid queries answer from the keyword side (services logs a warning at start-up).
+ * - Postgres: full-text search on a generated `tsvector` (`to_tsquery`, `ts_rank`), and pgvector HNSW
+ *   (cosine) when the extension is enabled (`./pgvector.ts`). Without it `vectorSearch` is false, vector
+ *   and hybrid queries answer from the keyword side, and services logs a warning at start-up.
  * @module
  */
 import { type Kysely, sql } from 'kysely';
 import type { StoreCapabilities } from '../store/types.js';
+import { PgvectorSide } from './pgvector.js';
 import { type Ranked, reciprocalRankFusion } from './rrf.js';
 import type { IndexDocument, ScopeStats, SearchHit, SearchIndex, SearchQuery } from './types.js';
 
@@ -131,6 +132,7 @@ export class KyselySearchIndex implements SearchIndex {
   private readonly db: Kysely<SearchTables>;
   private readonly dialect: 'sqlite' | 'postgres';
   private readonly vecTables = new Set<number>();
+  private readonly pgvector = new PgvectorSide();
 
   constructor(
     db: Kysely<unknown>,
@@ -142,7 +144,7 @@ export class KyselySearchIndex implements SearchIndex {
   }
 
   get vectorSearch(): boolean {
-    return this.dialect === 'sqlite' && this.capabilities.vectorSearch;
+    return this.capabilities.vectorSearch;
   }
 
   async add(documents: readonly IndexDocument[]): Promise<number[]> {
@@ -151,8 +153,9 @@ export class KyselySearchIndex implements SearchIndex {
     try {
       return await this.insert(documents, at);
     } catch (error) {
-      // A vec0 table created inside the failed transaction was rolled back with it.
+      // A vector table created inside the failed transaction was rolled back with it.
       this.vecTables.clear();
+      this.pgvector.reset();
       throw error;
     }
   }
@@ -181,7 +184,9 @@ export class KyselySearchIndex implements SearchIndex {
           .execute();
         ids.push(...rows.map((row) => Number(row.id)));
       }
-      if (this.vectorSearch) {
+      if (this.vectorSearch && this.dialect === 'postgres') {
+        await this.insertPgvectors(trx, documents, ids);
+      } else if (this.vectorSearch) {
         const byDims = new Map<number, { id: number; partition: string; bytes: Buffer }[]>();
         documents.forEach((document, index) => {
           if (!document.embedding) return;
@@ -212,6 +217,28 @@ export class KyselySearchIndex implements SearchIndex {
     });
   }
 
+  private async insertPgvectors(
+    trx: Kysely<SearchTables>,
+    documents: readonly IndexDocument[],
+    ids: readonly number[],
+  ): Promise<void> {
+    const byDims = new Map<number, { id: number; partition: string; vector: Float32Array }[]>();
+    documents.forEach((document, index) => {
+      if (!document.embedding) return;
+      const list = byDims.get(document.embedding.vector.length) ?? [];
+      list.push({
+        id: ids[index] as number,
+        partition: partitionOf(document.scope, document.embedding.embedder),
+        vector: document.embedding.vector,
+      });
+      byDims.set(document.embedding.vector.length, list);
+    });
+    for (const [dims, entries] of byDims) {
+      for (const batch of chunks(entries, INSERT_BATCH))
+        await this.pgvector.insert(trx as Kysely<unknown>, dims, batch);
+    }
+  }
+
   async deleteSource(scope: string, sourceId: string): Promise<number> {
     return this.deleteWhere(scope, sourceId);
   }
@@ -226,7 +253,8 @@ export class KyselySearchIndex implements SearchIndex {
       if (sourceId !== undefined) query = query.where('source_id', '=', sourceId);
       const rows = await query.execute();
       if (rows.length === 0) return 0;
-      if (this.vectorSearch) {
+      // pgvector rows go with their search_docs row (foreign key, cascade); vec0 tables need a delete.
+      if (this.vectorSearch && this.dialect === 'sqlite') {
         const byDims = new Map<number, number[]>();
         for (const row of rows) {
           if (row.dims === null) continue;
@@ -316,6 +344,14 @@ export class KyselySearchIndex implements SearchIndex {
   private async vectorCandidates(query: SearchQuery, k: number): Promise<{ id: number; score: number }[]> {
     const embedding = query.embedding;
     if (!embedding) return [];
+    if (this.dialect === 'postgres') {
+      return this.pgvector.nearest(
+        this.db as Kysely<unknown>,
+        partitionOf(query.scope, embedding.embedder),
+        embedding.vector,
+        k,
+      );
+    }
     const dims = embedding.vector.length;
     if (!(await this.hasVecTable(dims))) return [];
     const table = vecTableName(dims);

@@ -1,6 +1,7 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { AgentOsError } from '../../errors/index.js';
+import { enablePgvector } from '../../search/pgvector.js';
 import { KyselyStore } from '../kysely/kysely-store.js';
 import type { Database as Schema } from '../kysely/tables.js';
 import { migrations } from '../migrations/index.js';
@@ -64,15 +65,15 @@ export class PostgresStore extends KyselyStore {
       );
     }
     const result = await super.migrate(options);
-    // pgvector is optional (Debian's PostgreSQL lacks it): known once the database answers.
-    this.#capabilities.vectorSearch = await detectPgvector(this.kysely);
+    // pgvector is optional (Debian's PostgreSQL lacks it): enabled, or known absent, once the database answers.
+    if (!options.dryRun) this.#capabilities.vectorSearch = await enablePgvector(this.kysely as Kysely<unknown>);
     return result;
   }
 }
 
 /**
  * Opens the scale-out store: Kysely over a node-postgres pool. Several agentos processes may share one
- * database (`capabilities.multiWriter`). `vectorSearch` says whether pgvector exists, known after
+ * database (`capabilities.multiWriter`). `vectorSearch` says whether pgvector is enabled in the database, known after
  * `migrate()`, which must be called before use.
  */
 export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
@@ -90,16 +91,4 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   const signals = new PgRunSignals(postgresClientConfig(options.url), options.onSignalError);
   return new PostgresStore(db, { dialect: 'postgres', vectorSearch: false, multiWriter: true }, signals, options.now);
-}
-
-/** Whether the pgvector extension is installed in the database or installable on the server. */
-export async function detectPgvector(db: Kysely<Schema>): Promise<boolean> {
-  try {
-    const { rows } = await sql<{
-      name: string;
-    }>`select name from pg_available_extensions where name = 'vector'`.execute(db);
-    return rows.length > 0;
-  } catch {
-    return false;
-  }
 }
