@@ -105,6 +105,18 @@ describe('quotas and /api/costs over the real app', () => {
     expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
   });
 
+  it('counts runs started on /v1 against the caller too', async () => {
+    fake.script({ text: 'via v1', usage: { prompt_tokens: 90, completion_tokens: 10 } });
+    const completion = await test.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { ...auth(SMALL), 'content-type': 'application/json' },
+      payload: { model: 'gpt', messages: [{ role: 'user', content: 'hi' }] },
+    });
+    expect(completion.statusCode).toBe(200);
+    expect((await run(SMALL)).statusCode).toBe(429);
+  });
+
   it('refuses an agent whose daily cost budget is used up, in the /api shape, for every caller', async () => {
     // 200 input + 50 output tokens of gpt-4o: 200 × 2.5 / 1e6 + 50 × 10 / 1e6 = $0.001.
     fake.script({ text: 'pricey', usage: { prompt_tokens: 200, completion_tokens: 50 } });

@@ -102,6 +102,7 @@ export const a2aRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
       sessionId: parsed.message.contextId === '' ? undefined : parsed.message.contextId,
       userId: pinned,
       userPinned: pinned !== undefined,
+      principal: request.principal?.id,
     });
   }
 

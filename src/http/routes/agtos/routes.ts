@@ -103,6 +103,7 @@ export const agtosRoutes: FastifyPluginAsync<{ services: Services }> = async (fa
         sessionId: body.sessionId,
         userId: pinned,
         userPinned: pinned !== undefined,
+        principal: request.principal?.id,
       });
       const steps = countSteps(handle);
       const outcome = outcomeOf(await handle.done, steps(), startedAt);
@@ -144,6 +145,7 @@ export const agtosRoutes: FastifyPluginAsync<{ services: Services }> = async (fa
         message: request.body.topic,
         userId: pinned,
         userPinned: pinned !== undefined,
+        principal: request.principal?.id,
       });
       if (request.query.wait !== 'true') {
         return reply.code(202).send({ taskId: handle.runId, status: 'running' as const, sessionId: handle.sessionId });

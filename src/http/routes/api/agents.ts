@@ -309,6 +309,7 @@ export const apiAgentRoutes: FastifyPluginAsync<{ services: Services }> = async 
         sessionId: request.body.sessionId,
         userId: pinned ?? request.body.userId,
         userPinned: pinned !== undefined,
+        principal: request.principal?.id,
       });
       const metrics = outcome.run.metrics;
       const input = Number(metrics.input_tokens ?? 0);

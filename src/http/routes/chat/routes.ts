@@ -126,6 +126,7 @@ export const chatRoutes: FastifyPluginAsync<{ services: Services }> = async (fas
         sessionId: body.id,
         userId: pinned ?? body.user_id,
         userPinned: pinned !== undefined,
+        principal: request.principal?.id,
       });
       return streamHandle(services, request, reply, handle);
     },

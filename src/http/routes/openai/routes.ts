@@ -451,6 +451,7 @@ export const openAiRoutes: FastifyPluginAsync<{ services: Services }> = async (f
         sessionId: body.sessionId,
         userId: pinned,
         userPinned: pinned !== undefined,
+        principal: request.principal?.id,
       });
       return streamChunks(request, reply, {
         services,
@@ -515,6 +516,7 @@ export const openAiRoutes: FastifyPluginAsync<{ services: Services }> = async (f
         sessionId,
         userId: pinned ?? body.user ?? undefined,
         userPinned: pinned !== undefined,
+        principal: request.principal?.id,
         ...(useRequestHistory ? { history: conversation.history } : {}),
         extraInstructions: conversation.extraInstructions,
         temperature: body.temperature ?? undefined,

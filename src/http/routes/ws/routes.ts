@@ -82,6 +82,7 @@ export const wsRoutes: FastifyPluginAsync<{ services: Services }> = async (fasti
               sessionId: parsed.session_id,
               userId: pinned ?? parsed.user_id,
               userPinned: pinned !== undefined,
+              principal: request.principal?.id,
             }),
           )
           .then((handle) => {
