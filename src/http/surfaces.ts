@@ -28,6 +28,8 @@ export interface ErrorDescription {
 
 /** OpenAI's `error.type` values, picked by status. */
 function openAiType(description: ErrorDescription): string {
+  // OpenAI clients tell a used-up budget (no retry today) from a rate limit (retry soon) by this type.
+  if (description.code === 'AOS_QUOTA_EXCEEDED') return 'insufficient_quota';
   if (description.status === 429) return 'rate_limit_exceeded';
   if (description.status === 401) return 'authentication_error';
   if (description.status === 403) return 'permission_error';

@@ -101,7 +101,7 @@ describe('quotas and /api/costs over the real app', () => {
       payload: { model: 'gpt', messages: [{ role: 'user', content: 'hi' }] },
     });
     expect(response.statusCode).toBe(429);
-    expect(response.json().error).toMatchObject({ code: 'AOS_QUOTA_EXCEEDED' });
+    expect(response.json().error).toMatchObject({ type: 'insufficient_quota', code: 'AOS_QUOTA_EXCEEDED' });
     expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
   });
 
