@@ -2,9 +2,11 @@
  * The event bus: named topics, events persisted before anyone is told, and at-least-once delivery to
  * the subscribers declared in config (`events.subscribers`). Publishing stores the event and one
  * delivery row per matching subscriber in one transaction; a dispatcher in every process claims due
- * deliveries (compare-and-set on the attempt count, with a lease), delivers, and acknowledges. A
- * delivery that fails, or whose process dies mid-way, is retried with exponential backoff until
- * acknowledged or out of attempts. A publication whose idempotency key the workspace has already seen
+ * deliveries (compare-and-set on the attempt count, with a lease of `events.lease_ms`), delivers, and
+ * acknowledges. The lease is renewed while the deliverer runs, so a slow delivery is never retried
+ * while it still runs; a process that dies mid-way stops renewing, and its claims are retried once
+ * the lease lapses. A delivery that fails is retried with exponential backoff until acknowledged or
+ * out of attempts. A publication whose idempotency key the workspace has already seen
  * is not stored or delivered again.
  * @module
  */
@@ -43,8 +45,6 @@ export interface EventBusOptions {
   now?: () => number;
 }
 
-/** A delivery attempt may take this long before its lease lets another process retry it. */
-const DELIVERY_LEASE_MS = 10 * 60_000;
 const DUE_BATCH = 100;
 /** Backoff stops growing here. */
 const MAX_BACKOFF_MS = 10 * 60_000;
@@ -150,7 +150,7 @@ export class EventBus {
         delivery.attempts,
         {
           owner: this.options.worker,
-          leaseUntil: at + DELIVERY_LEASE_MS,
+          leaseUntil: at + this.options.settings.lease_ms,
           at,
         },
       );
@@ -175,13 +175,16 @@ export class EventBus {
       });
       return;
     }
+    const heartbeat = this.heartbeat(delivery);
     try {
       await this.options.deliver(subscriber, event, delivery, this.shutdown.signal);
+      clearInterval(heartbeat);
       await store.settleDelivery(delivery.eventId, delivery.subscriberId, worker, {
         status: 'delivered',
         at: this.now(),
       });
     } catch (error) {
+      clearInterval(heartbeat);
       const reason = error instanceof Error ? error.message : String(error);
       const exhausted = delivery.attempts >= settings.max_attempts;
       const backoff = Math.min(MAX_BACKOFF_MS, settings.retry_base_ms * 2 ** (delivery.attempts - 1));
@@ -195,5 +198,31 @@ export class EventBus {
         error: reason,
       });
     }
+  }
+
+  /**
+   * Renews the lease of a running attempt three times per lease, so it lapses only when this process
+   * stops (crash, hang of the whole event loop), never because the deliverer is slow.
+   */
+  private heartbeat(delivery: BusDeliveryRecord): NodeJS.Timeout {
+    const { store, settings, logger, worker } = this.options;
+    const timer = setInterval(
+      () => {
+        store
+          .renewDeliveryLease(delivery.eventId, delivery.subscriberId, worker, this.now() + settings.lease_ms)
+          .then((held) => {
+            if (!held) clearInterval(timer);
+          })
+          .catch((error: unknown) =>
+            logger.warn(
+              { err: error, event_id: delivery.eventId, subscriber: delivery.subscriberId },
+              'renewing a delivery lease failed',
+            ),
+          );
+      },
+      Math.max(10, Math.floor(settings.lease_ms / 3)),
+    );
+    timer.unref();
+    return timer;
   }
 }

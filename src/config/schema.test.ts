@@ -49,7 +49,7 @@ describe('configSchema defaults', () => {
       memory: { recall_tokens: 400 },
       builtin_tools: { http_request: { allowed_hosts: [], timeout_ms: 15_000, max_response_bytes: 1_000_000 } },
       schedules: { enabled: true, tick_ms: 1000, misfire_grace_ms: 60_000 },
-      events: { subscribers: [], tick_ms: 500, max_attempts: 10, retry_base_ms: 1000 },
+      events: { subscribers: [], tick_ms: 500, max_attempts: 10, retry_base_ms: 1000, lease_ms: 60_000 },
       agents: [],
       teams: [],
       workflows: [],

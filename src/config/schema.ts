@@ -477,7 +477,24 @@ const eventsSchema = strictObject({
   tick_ms: z.number().int().min(50).max(60_000).default(500),
   max_attempts: z.number().int().min(1).max(100).default(10),
   retry_base_ms: z.number().int().min(10).max(3_600_000).default(1000),
-}).prefault({});
+  /**
+   * How long a claimed delivery is held before another process may retry it. Renewed (heartbeat) while
+   * the deliverer runs, so only a crashed process's claims lapse; longer than any webhook `timeout_ms`.
+   */
+  lease_ms: z.number().int().min(100).max(3_600_000).default(60_000),
+})
+  .superRefine((events, context) => {
+    events.subscribers.forEach((subscriber, index) => {
+      if (subscriber.webhook && subscriber.webhook.timeout_ms >= events.lease_ms) {
+        context.addIssue({
+          code: 'custom',
+          path: ['subscribers', index, 'webhook', 'timeout_ms'],
+          message: `must be shorter than events.lease_ms (${events.lease_ms}), else a slow delivery is retried while it runs`,
+        });
+      }
+    });
+  })
+  .prefault({});
 
 /**
  * User memory (issue 6). Recall is keyword-ranked by default; `embedder` adds semantic recall (hybrid, RRF),

@@ -240,6 +240,11 @@ export interface EventBusStore {
     expectedAttempts: number,
     lease: ScheduleLease,
   ): Promise<BusDeliveryRecord | null>;
+  /**
+   * Extends the lease of the attempt `owner` holds (heartbeat while a slow deliverer runs). False when
+   * `owner` no longer holds it (settled, or its lease lapsed and another process claimed it).
+   */
+  renewDeliveryLease(eventId: string, subscriberId: string, owner: string, leaseUntil: number): Promise<boolean>;
   /** Records the outcome of the attempt `owner` holds: delivered, retry at `nextAttemptAt`, or failed for good. */
   settleDelivery(
     eventId: string,

@@ -603,6 +603,18 @@ export class KyselyEventBusStore implements EventBusStore {
     return row ? toDelivery(row) : null;
   }
 
+  async renewDeliveryLease(eventId: string, subscriberId: string, owner: string, leaseUntil: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('bus_deliveries')
+      .set({ lease_until: leaseUntil })
+      .where('event_id', '=', eventId)
+      .where('subscriber_id', '=', subscriberId)
+      .where('status', '=', 'pending')
+      .where('locked_by', '=', owner)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   async settleDelivery(
     eventId: string,
     subscriberId: string,
