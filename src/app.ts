@@ -46,6 +46,8 @@ import { serviceAccountRoutes } from './http/routes/service-accounts/routes.js';
 import { sessionRoutes } from './http/routes/sessions/routes.js';
 import { teamRunRoutes } from './http/routes/teams/routes.js';
 import { traceRoutes } from './http/routes/traces/routes.js';
+import { voiceApiRoutes } from './http/routes/voice/api-routes.js';
+import { audioWsRoutes } from './http/routes/voice/audio-ws.js';
 import { workflowApiRoutes } from './http/routes/workflows/api-routes.js';
 import { workflowRunRoutes } from './http/routes/workflows/routes.js';
 import { workflowWsRoutes } from './http/routes/workflows/ws.js';
@@ -145,6 +147,7 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
     await root.register(teamRunRoutes, { services });
     await root.register(workflowRunRoutes, { services });
     await root.register(workflowWsRoutes, { services });
+    await root.register(audioWsRoutes, { services });
     await root.register(traceRoutes, { services });
     await root.register(metricsRoutes, { services });
     await root.register(evalRoutes, { services });
@@ -159,6 +162,7 @@ export async function buildApp({ services }: BuildAppOptions): Promise<FastifyIn
       await api.register(apiAgentRoutes, { services });
       await api.register(apiPersonaPluginRoutes, { services });
       await api.register(agtosRoutes, { services });
+      await api.register(voiceApiRoutes, { services });
       await api.register(workflowApiRoutes, { services });
       await api.register(apiMemoryRoutes, { services });
       await api.register(apiMetricsRoutes, { services });

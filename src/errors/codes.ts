@@ -108,6 +108,11 @@ export const ERROR_CODES = {
     category: 'system',
     description: 'The scheduler is switched off (schedules.enabled: false).',
   },
+  AOS_VOICE_UNAVAILABLE: {
+    status: 503,
+    category: 'system',
+    description: 'Voice is disabled or a speech engine is missing (see GET /api/voice/status).',
+  },
   AOS_EVENT_NOT_FOUND: { status: 404, category: 'user', description: 'No such event-bus event.' },
   AOS_MEMORY_NOT_FOUND: { status: 404, category: 'user', description: 'No such memory (of this user).' },
   AOS_KNOWLEDGE_NOT_FOUND: { status: 404, category: 'user', description: 'No such knowledge base in the config.' },

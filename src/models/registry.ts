@@ -3,7 +3,7 @@
  * server that only runs `local:default` never loads them (cold start, bench/startup).
  * @module
  */
-import type { LanguageModelV3 } from '@ai-sdk/provider';
+import type { LanguageModelV3, SpeechModelV3, TranscriptionModelV3 } from '@ai-sdk/provider';
 import { AgentOsError } from '../errors/index.js';
 
 /** Provider settings from the environment (read by the config room, passed in here). */
@@ -25,6 +25,10 @@ export interface ModelRegistryOptions {
 /** Resolves model ids; instances are cached per id. */
 export interface ModelRegistry {
   languageModel(id: string): Promise<LanguageModelV3>;
+  /** A speech-to-text model (`openai:whisper-1`), for the voice pipeline; not cached. */
+  transcriptionModel(id: string): Promise<TranscriptionModelV3>;
+  /** A text-to-speech model (`openai:tts-1`), for the voice pipeline; not cached. */
+  speechModel(id: string): Promise<SpeechModelV3>;
 }
 
 const DEFAULT_OLLAMA_BASE_URL = 'http://127.0.0.1:11434/v1';
@@ -87,7 +91,30 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
     }
   }
 
+  /** OpenAI's audio models (honouring OPENAI_BASE_URL); no other provider has them through the AI SDK here. */
+  async function openAiAudio(id: string) {
+    const { provider, model } = split(id);
+    if (provider !== 'openai') {
+      throw new AgentOsError('AOS_MODEL_UNKNOWN', `No speech models for provider "${provider}" (${id})`);
+    }
+    const { createOpenAI } = await import('@ai-sdk/openai');
+    const openai = createOpenAI({
+      apiKey: requireKey(env.OPENAI_API_KEY, 'OPENAI_API_KEY', id),
+      ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}),
+      ...fetchOption,
+    });
+    return { openai, model };
+  }
+
   return {
+    async transcriptionModel(id) {
+      const { openai, model } = await openAiAudio(id);
+      return openai.transcription(model);
+    },
+    async speechModel(id) {
+      const { openai, model } = await openAiAudio(id);
+      return openai.speech(model);
+    },
     languageModel(id) {
       let model = cache.get(id);
       if (!model) {

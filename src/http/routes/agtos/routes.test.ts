@@ -138,11 +138,15 @@ describe('agtOS and iii routes over real HTTP', () => {
     expect((await json(await call('GET', `/api/tasks/${failure.taskId}`))).status).toBe('error');
   });
 
-  it('lists no voice sessions and says voice is unavailable (200)', async () => {
+  it('lists no voice sessions and reports the voice pipeline (200, with a reason when unavailable)', async () => {
     expect(await json(await call('GET', '/api/sessions'))).toEqual({ sessions: [], count: 0 });
     const voice = await call('GET', '/api/voice/status');
     expect(voice.status).toBe(200);
-    expect(await json(voice)).toMatchObject({ available: false, activeSessions: 0, reason: expect.any(String) });
+    const status = await json(voice);
+    expect(status).toMatchObject({ activeSessions: 0, stt: 'local:pocketsphinx', tts: 'local:espeak-ng' });
+    // Whether the engines are installed depends on the machine (scripts/install-voice.sh).
+    if (status.available) expect(status.pipeline).toBe('cascade');
+    else expect(status).toMatchObject({ pipeline: null, reason: expect.any(String) });
   });
 
   it('GET /api/system/info reports the process', async () => {
