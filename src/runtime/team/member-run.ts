@@ -12,6 +12,7 @@ import type { ModelMessage } from 'ai';
 import type { AgentConfig } from '../../config/index.js';
 import type { RunEventInput, RunMetrics, ToolExecution } from '../../events/index.js';
 import type { RunRecord, RunStatus } from '../../store/types.js';
+import type { RuntimeAgent } from '../agent/context.js';
 import type { ComponentRunDeps } from '../component-run.js';
 import { applyDecisions, decidedTools } from '../hitl/decisions.js';
 import { type HitlHooks, openPause } from '../hitl/pause.js';
@@ -81,12 +82,22 @@ function stampOf(scope: MemberScope, agent: AgentConfig, runId: string): Record<
   };
 }
 
+/**
+ * What a member may get besides its message: the turns before it and extra system text (a workflow
+ * started from an OpenAI conversation hands both to its agent steps).
+ */
+export interface MemberConversation {
+  history?: readonly ModelMessage[] | undefined;
+  extraInstructions?: string | undefined;
+}
+
 /** Runs `agent` on `message` as a child run of `scope.parentRunId`. Never throws for model failures. */
 export async function runMemberAgent(
   deps: ComponentRunDeps,
   scope: MemberScope,
   agent: AgentConfig,
   message: string,
+  conversation: MemberConversation = {},
 ): Promise<MemberResponse> {
   const { store, config, runs } = deps;
   const runId = randomUUID();
@@ -105,7 +116,7 @@ export async function runMemberAgent(
   });
   const stamp = stampOf(scope, agent, runId);
   scope.emit({ event: 'RunStarted', model: modelId, model_provider: modelId.split(':')[0], ...stamp });
-  return driveMember(deps, scope, agent, runId, { message });
+  return driveMember(deps, scope, agent, runId, { message, conversation });
 }
 
 /**
@@ -160,7 +171,11 @@ async function driveMember(
   scope: MemberScope,
   agent: AgentConfig,
   runId: string,
-  input: { message: string; resumed?: { messages: ModelMessage[]; tools: PausedToolExecution[] } },
+  input: {
+    message: string;
+    resumed?: { messages: ModelMessage[]; tools: PausedToolExecution[] };
+    conversation?: MemberConversation;
+  },
 ): Promise<MemberResponse> {
   const { store, config, models } = deps;
   const name = agent.name ?? agent.id;
@@ -178,10 +193,14 @@ async function driveMember(
       userId: scope.userId,
       agentName: name,
       instructions: agent.instructions,
+      // A database agent's persona and skills, and its temperature (`agents/runtime-agent.ts`).
+      promptSections: (agent as RuntimeAgent).promptSections,
+      temperature: (agent as RuntimeAgent).temperature,
+      extraInstructions: input.conversation?.extraInstructions,
       model,
       modelId,
       tools,
-      history: resumed?.messages ?? [],
+      history: resumed?.messages ?? input.conversation?.history ?? [],
       message: input.message,
       messageInHistory: resumed !== undefined,
       maxSteps: agent.max_steps,

@@ -45,7 +45,8 @@ export interface StartWorkflowRunRequest {
   version?: number | undefined;
   /**
    * The conversation before `message` (an OpenAI request's earlier turns) and its system text: every
-   * agent step gets them as context in its instructions (a step's own message is its input).
+   * agent step gets them as an agent run does, as history and extra instructions (a step's own message
+   * is its input).
    */
   history?: ModelMessage[] | undefined;
   extraInstructions?: string | undefined;
@@ -62,42 +63,9 @@ interface WorkflowConversation {
   instructions?: string | undefined;
 }
 
-/** The text of a message's content (its text parts joined). */
-function messageText(message: ModelMessage): string {
-  if (typeof message.content === 'string') return message.content;
-  return message.content
-    .map((part) => ('text' in part && typeof part.text === 'string' ? part.text : ''))
-    .filter((text) => text !== '')
-    .join('\n');
-}
-
-/** The request's system text and earlier turns as a section of an agent step's instructions. */
-function conversationContext(conversation: WorkflowConversation): string | undefined {
-  const turns = (conversation.history ?? [])
-    .map((message) => `${message.role}: ${messageText(message)}`)
-    .filter((line) => !line.endsWith(': '));
-  const parts = [
-    ...(conversation.instructions ? [conversation.instructions] : []),
-    ...(turns.length > 0 ? [`Conversation so far:\n${turns.join('\n')}`] : []),
-  ];
-  return parts.length === 0 ? undefined : parts.join('\n\n');
-}
-
 /** The conversation a run started with, from its stored input. */
 function storedConversation(run: RunRecord): WorkflowConversation {
   return ((run.input as { conversation?: WorkflowConversation }).conversation ?? {}) as WorkflowConversation;
-}
-
-/** The agent with the conversation context appended to its instructions. */
-function withContext(agent: AgentConfig, context: string | undefined): AgentConfig {
-  if (context === undefined) return agent;
-  const own =
-    agent.instructions === undefined
-      ? []
-      : Array.isArray(agent.instructions)
-        ? agent.instructions
-        : [agent.instructions];
-  return { ...agent, instructions: [...own, context] };
 }
 
 /** How an execution entered the run. */
@@ -252,7 +220,7 @@ export class WorkflowRunner {
 
   /** Agent steps name config agents, or (in workflow components) database agents of the workspace. */
   private executors(conversation: WorkflowConversation = {}): StepExecutors {
-    const context = conversationContext(conversation);
+    const context = { history: conversation.history, extraInstructions: conversation.instructions };
     return {
       agent: async (agentId, message, scope) => {
         let agent: AgentConfig | undefined = this.deps.config.agents.find((candidate) => candidate.id === agentId);
@@ -263,7 +231,7 @@ export class WorkflowRunner {
           });
         }
         if (!agent) throw new StepFailure(agentId, `Unknown agent ${JSON.stringify(agentId)}`);
-        return runMemberAgent(this.deps, scope, withContext(agent, context), message);
+        return runMemberAgent(this.deps, scope, agent, message, context);
       },
       team: (teamId, message, scope) => this.teams.runNestedTeam(this.teams.team(teamId), message, scope),
     };

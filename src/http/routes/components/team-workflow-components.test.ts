@@ -298,10 +298,18 @@ describe('team and workflow components', () => {
       ],
     });
     expect(response.statusCode).toBe(200);
+    // Every agent step gets the conversation as an agent run does: history turns, then its own input.
     const researcher = fake.modelRequests.find((entry) => systemOf(entry).startsWith('You are Researcher.'));
     expect(systemOf(researcher as RecordedRequest)).toContain('Answer in French.');
-    expect(systemOf(researcher as RecordedRequest)).toContain('assistant: The rise and fall of the sea.');
-    expect(lastUser(researcher as RecordedRequest)).toBe('And spring tides?');
+    expect((researcher as RecordedRequest).body.messages?.filter((message) => message.role !== 'system')).toEqual([
+      { role: 'user', content: 'What are tides?' },
+      { role: 'assistant', content: 'The rise and fall of the sea.' },
+      { role: 'user', content: 'And spring tides?' },
+    ]);
+    const writer = fake.modelRequests.find((entry) => systemOf(entry).startsWith('You are Writer.'));
+    expect(systemOf(writer as RecordedRequest)).toContain('Answer in French.');
+    expect(lastUser(writer as RecordedRequest)).toBe('Write: facts about And spring tides?');
+    expect((writer as RecordedRequest).body.messages?.[1]).toEqual({ role: 'user', content: 'What are tides?' });
     const models = (await request('GET', '/v1/models')).json();
     expect(models.data.map((model: { id: string }) => model.id)).toEqual(
       expect.arrayContaining(['crew', 'pipeline', 'poet']),
