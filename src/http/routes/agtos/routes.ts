@@ -1,7 +1,8 @@
 /**
  * The agtOS surface (seed 002, research/agtos-automatos.md §1.2) under `/api`: `POST /api/chat`,
  * `POST /api/tasks` (202 and a status route; `?wait=true` for the seed's synchronous shape),
- * `GET /api/sessions`, `GET /api/voice/status` and `GET /api/system/info`. Bodies are capped at 1 MB and
+ * `GET /api/sessions`, `GET /api/voice/status` (the voice pipeline, `src/voice/`) and `GET /api/system/info`.
+ * Bodies are capped at 1 MB and
  * path ids follow agtOS' `^[a-zA-Z0-9\-_]+$` (1–128), else 400. Timestamps are epoch milliseconds.
  * @module
  */
@@ -16,7 +17,7 @@ import type { RunRecord } from '../../../store/types.js';
 import { workspaceOf } from '../../plugins/access-control.js';
 import { effectiveUserId } from '../../user-scope.js';
 import { countSteps, outcomeOf, type RunOutcome } from '../api/run-once.js';
-import { voiceSessionsOf } from './voice-sessions.js';
+import { voiceOf } from '../voice/voice-of.js';
 
 /** agtOS caps bodies at 1 MB; a smaller server `body_limit` still wins. */
 const AGTOS_BODY_LIMIT = 1024 * 1024;
@@ -207,7 +208,9 @@ export const agtosRoutes: FastifyPluginAsync<{ services: Services }> = async (fa
     config: { access: { scope: 'sessions:read', anyId: true } },
     schema: {
       summary: 'Live voice sessions (agtOS)',
-      description: 'The voice connections open now. agentos has no voice engine yet, so the list is empty.',
+      description:
+        'The `/audio` connections open now: `id` is the agentos session the conversation is stored in, ' +
+        '`isSpeaking` whether the caller is speaking (the VAD is inside an utterance), `lastActivity` epoch ms.',
       tags: ['API'],
       operationId: 'agtosListVoiceSessions',
       response: {
@@ -226,7 +229,7 @@ export const agtosRoutes: FastifyPluginAsync<{ services: Services }> = async (fa
       },
     },
     handler: async () => {
-      const sessions = voiceSessionsOf(services).list();
+      const sessions = voiceOf(services).list();
       return { sessions, count: sessions.length };
     },
   });
@@ -235,7 +238,9 @@ export const agtosRoutes: FastifyPluginAsync<{ services: Services }> = async (fa
     config: { access: { scope: 'sessions:read', anyId: true } },
     schema: {
       summary: 'Voice pipeline status (agtOS)',
-      description: 'Always 200: `available:false` with a `reason` unless a voice engine is configured.',
+      description:
+        'Always 200: `{available:true, pipeline:"cascade", activeSessions, stt, tts}` when both speech engines ' +
+        'work here, else `available:false` with the `reason` (voice disabled, an engine not installed).',
       tags: ['API'],
       operationId: 'agtosVoiceStatus',
       response: {
@@ -243,21 +248,15 @@ export const agtosRoutes: FastifyPluginAsync<{ services: Services }> = async (fa
           available: z.boolean(),
           pipeline: z.string().nullable(),
           activeSessions: z.number().int(),
+          stt: z.string(),
+          tts: z.string(),
           reason: z.string().optional(),
         }),
       },
     },
     handler: async () => {
-      const registry = voiceSessionsOf(services);
-      const engine = registry.engine;
-      return engine === null
-        ? {
-            available: false,
-            pipeline: null,
-            activeSessions: 0,
-            reason: 'No voice engine is configured on this server',
-          }
-        : { available: true, pipeline: engine, activeSessions: registry.list().length };
+      const voice = voiceOf(services);
+      return { ...(await voice.status()), activeSessions: voice.list().length };
     },
   });
 

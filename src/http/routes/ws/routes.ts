@@ -115,7 +115,7 @@ export const wsRoutes: FastifyPluginAsync<{ services: Services }> = async (fasti
 };
 
 /** Counts one run against the caller's `message` bucket; throws 429/503 like the HTTP limiter. */
-async function consumeMessageLimit(services: Services, request: FastifyRequest): Promise<void> {
+export async function consumeMessageLimit(services: Services, request: FastifyRequest): Promise<void> {
   const rules = services.config.rate_limits;
   if (rules === false || rules.message === false) return;
   const rule = rules.message;
