@@ -203,7 +203,9 @@ export const componentRoutes: FastifyPluginAsync<{ services: Services }> = async
     config: { access: { scope: 'components:write' } },
     schema: {
       summary: 'Update a component',
-      description: '`current_version` must name a published version.',
+      description:
+        '`current_version` must name a published version; `component_type` may change only while there are no ' +
+        'config versions (409).',
       tags: ['Components'],
       operationId: 'updateComponent',
       params: idParams,
@@ -219,6 +221,13 @@ export const componentRoutes: FastifyPluginAsync<{ services: Services }> = async
     handler: async (request) => {
       let component = await componentOf(request, request.params.component_id);
       const body = request.body;
+      if (body.component_type !== undefined && body.component_type !== component.componentType) {
+        // Its versions were checked against the schema of its type; they would not run as another one.
+        const versions = await store.listComponentConfigs(component.workspaceId, component.componentId);
+        if (versions.length > 0) {
+          throw new ConflictError('component_type cannot change once the component has config versions');
+        }
+      }
       if (body.current_version !== undefined) {
         component = await makeCurrent(component, await versionOf(request, component.componentId, body.current_version));
       }

@@ -240,6 +240,12 @@ describe('team and workflow components', () => {
     expect(publish.statusCode).toBe(400);
   });
 
+  it('keeps the component type while config versions exist', async () => {
+    const change = await request('PATCH', '/components/crew', { component_type: 'workflow' });
+    expect(change.statusCode).toBe(409);
+    expect((await request('GET', '/components/crew')).json().component_type).toBe('team');
+  });
+
   it('a team component may have database agents as members', async () => {
     expect(
       (
