@@ -293,6 +293,33 @@ describe('team and workflow components', () => {
     expect(String(turns.at(-1)?.content)).toContain('Request: And spring tides?');
   });
 
+  it('/v1/chat/completions streams a team component leader as chat.completion.chunk frames', async () => {
+    const response = await request('POST', '/v1/chat/completions', {
+      model: 'crew',
+      stream: true,
+      messages: [
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: 'Hello.' },
+        { role: 'user', content: 'tides' },
+      ],
+    });
+    expect(response.statusCode).toBe(200);
+    const frames = response.body
+      .split('\n\n')
+      .filter((frame) => frame.startsWith('data: '))
+      .map((frame) => frame.slice('data: '.length));
+    expect(frames.at(-1)).toBe('[DONE]');
+    const chunks = frames.slice(0, -1).map((frame) => JSON.parse(frame));
+    expect(chunks.every((chunk) => chunk.object === 'chat.completion.chunk')).toBe(true);
+    const text = chunks.map((chunk) => chunk.choices[0]?.delta?.content ?? '').join('');
+    expect(text).toContain('Merged: Request: tides');
+    const leader = leaderRequests()[0] as RecordedRequest;
+    expect(leader.body.messages?.slice(1, 3)).toEqual([
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: 'Hello.' },
+    ]);
+  });
+
   it('/v1/chat/completions with a workflow as model gives its agent steps the conversation', async () => {
     const response = await request('POST', '/v1/chat/completions', {
       model: 'pipeline',
