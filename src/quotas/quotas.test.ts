@@ -26,6 +26,10 @@ describe('quotas and /api/costs over the real app', () => {
           { id: 'gpt', model: 'openai:gpt-4o' },
           { id: 'capped', model: 'openai:gpt-4o' },
         ],
+        workflows: [
+          { id: 'flow', steps: [{ name: 'write', agent: 'gpt' }] },
+          { id: 'capped-flow', steps: [{ name: 'write', agent: 'capped' }] },
+        ],
         auth: {
           api_keys: [
             { name: 'admin', key: ADMIN, scopes: ['admin'] },
@@ -127,6 +131,38 @@ describe('quotas and /api/costs over the real app', () => {
     // The budget is per workspace: the same agent elsewhere still runs.
     fake.script({ text: 'elsewhere', usage: { prompt_tokens: 1, completion_tokens: 1 } });
     expect((await run(ADMIN, 'capped', 'w2')).statusCode).toBe(200);
+  });
+
+  it('records the usage of workflow steps and refuses a step whose agent budget is used up', async () => {
+    fake.script({ text: 'step', usage: { prompt_tokens: 30, completion_tokens: 10 } });
+    const flow = await test.app.inject({
+      method: 'POST',
+      url: '/workflows/flow/runs',
+      headers: { ...auth(ADMIN), 'content-type': 'application/json' },
+      payload: { message: 'go' },
+    });
+    expect(flow.statusCode).toBe(200);
+    const costs = (await test.app.inject({ method: 'GET', url: '/api/costs', headers: auth(ADMIN) })).json();
+    expect(costs.records).toEqual([expect.objectContaining({ agentId: 'gpt', totalTokens: 40, runs: 1 })]);
+
+    await test.services.store.usage.add({
+      day: utcDay(Date.now()),
+      workspaceId: 'default',
+      principal: '',
+      agentId: 'capped',
+      modelId: 'openai:gpt-4o',
+      inputTokens: 1,
+      outputTokens: 0,
+      costUsd: 0.002,
+    });
+    const capped = await test.app.inject({
+      method: 'POST',
+      url: '/workflows/capped-flow/runs',
+      headers: { ...auth(ADMIN), 'content-type': 'application/json' },
+      payload: { message: 'go' },
+    });
+    expect(JSON.stringify(capped.json())).toMatch(/Daily cost budget of agent capped is used up/);
+    expect(fake.modelRequests).toHaveLength(1);
   });
 
   it('reports cost = tokens × price per day, agent and model', async () => {

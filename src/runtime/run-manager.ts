@@ -614,7 +614,8 @@ export class RunManager {
       };
     }
     traced?.end(runOutcome(final.status, final.patch));
-    await this.recordUsage(request, agent.id, modelId, final.patch.metrics);
+    const usage = { workspaceId, principal: request.principal, agentId: agent.id, modelId };
+    await this.recordUsage({ ...usage, metrics: final.patch.metrics });
     try {
       return await this.finish(workspaceId, runId, final);
     } finally {
@@ -623,17 +624,33 @@ export class RunManager {
     }
   }
 
-  /** Adds the run's tokens to the day's usage before the run is reported finished; a failure only logs. */
-  private async recordUsage(request: StartRunRequest, agentId: string, modelId: string, metrics: unknown) {
+  /**
+   * Adds a run's tokens (its `metrics`) to the day's usage, for budgets and `/api/costs`; called before a
+   * run is reported finished, also by team and workflow runners for their members and leaders. A failure
+   * only logs: usage is accounting, not a reason to fail a run that already happened.
+   */
+  async recordUsage(usage: {
+    workspaceId: string;
+    principal?: string | null | undefined;
+    agentId: string;
+    modelId: string;
+    metrics: unknown;
+  }): Promise<void> {
     const { quotas, logger } = this.options;
-    const tokens = metrics as { input_tokens?: unknown; output_tokens?: unknown } | undefined;
+    const tokens = usage.metrics as { input_tokens?: unknown; output_tokens?: unknown } | undefined;
     const inputTokens = typeof tokens?.input_tokens === 'number' ? tokens.input_tokens : 0;
     const outputTokens = typeof tokens?.output_tokens === 'number' ? tokens.output_tokens : 0;
     if (!quotas || inputTokens + outputTokens === 0) return;
-    const usage = { workspaceId: request.workspaceId, principal: request.principal ?? null, agentId, modelId };
-    await quotas.record({ ...usage, inputTokens, outputTokens }).catch((error: unknown) => {
+    const { workspaceId, agentId, modelId } = usage;
+    const run = { workspaceId, principal: usage.principal ?? null, agentId, modelId, inputTokens, outputTokens };
+    await quotas.record(run).catch((error: unknown) => {
       logger.warn({ err: error, agent_id: agentId }, 'recording usage failed');
     });
+  }
+
+  /** Throws `AOS_QUOTA_EXCEEDED` (429) when the agent's daily budget in the workspace is used up. */
+  async checkAgentQuota(workspaceId: string, agentId: string): Promise<void> {
+    await this.options.quotas?.checkAgent(workspaceId, agentId);
   }
 
   private async finish(

@@ -102,6 +102,8 @@ export async function runMemberAgent(
   const { store, config, runs } = deps;
   const runId = randomUUID();
   const modelId = agent.model ?? config.models.default;
+  // A member whose agent's daily budget is used up does not start (AOS_QUOTA_EXCEEDED).
+  await runs.checkAgentQuota(scope.workspaceId, agent.id);
   await store.runs.create({
     runId,
     sessionId: scope.sessionId,
@@ -207,6 +209,8 @@ async function driveMember(
       abortSignal: scope.abortSignal,
       emit,
     });
+    const usage = { workspaceId: scope.workspaceId, agentId: agent.id, modelId, metrics: result.metrics };
+    await deps.runs.recordUsage(usage);
     const messages = resumed ? [...resumed.messages, ...result.messages] : result.messages;
     const toolRecords = resumed ? [...resumed.tools, ...result.tools] : result.tools;
     const output = { tools: toolRecords, model: modelId, model_provider: provider, finish_reason: result.finishReason };

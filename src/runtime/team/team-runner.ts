@@ -643,6 +643,9 @@ export class TeamRunner {
       });
       // Delegations of a paused turn that are still running finish first; their answers are kept.
       await Promise.allSettled([...inflight]);
+      // The leader's own tokens; each member records its own (member-run.ts).
+      const leaderUsage = { workspaceId: level.workspaceId, agentId: team.id, modelId, metrics: result.metrics };
+      await this.deps.runs.recordUsage(leaderUsage);
       if (pausedCalls.size > 0 && !level.abortSignal.aborted) {
         return this.pauseLeader(level, team, input, turns, { pausedCalls, answered, modelId });
       }
