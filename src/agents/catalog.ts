@@ -127,9 +127,14 @@ export async function storedTeamEntries(
   }));
 }
 
+/** Every workflow component of the workspace at its current version, as the config would declare it. */
+export function currentWorkflowComponents(store: Store, workspaceId: string): Promise<WorkflowConfig[]> {
+  return currentComponents(store, workspaceId, 'workflow', workflowOfComponent);
+}
+
 /** Every workflow component of the workspace at its current version. */
 export async function storedWorkflowEntries(store: Store, workspaceId: string): Promise<StoredWorkflowEntry[]> {
-  const workflows: WorkflowConfig[] = await currentComponents(store, workspaceId, 'workflow', workflowOfComponent);
+  const workflows = await currentWorkflowComponents(store, workspaceId);
   return workflows.map((workflow) => ({
     id: workflow.id,
     name: workflow.name ?? workflow.id,

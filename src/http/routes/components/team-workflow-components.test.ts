@@ -208,6 +208,10 @@ describe('team and workflow components', () => {
     expect(run.json()).toMatchObject({ status: 'completed' });
     const refused = await request('POST', '/api/workflows/run', { workflowId: 'pipeline', input: 'moon' }, LIMITED);
     expect(refused.statusCode).toBe(403);
+    const listed = (await request('GET', '/api/workflows')).json();
+    expect(listed.workflows).toContainEqual(
+      expect.objectContaining({ id: 'pipeline', source: 'component', stepCount: 2 }),
+    );
   });
 
   it('answers 400 for members and steps that name unknown agents, and for keys the config schema refuses', async () => {

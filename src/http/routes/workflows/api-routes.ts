@@ -14,6 +14,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { currentWorkflowComponents } from '../../../agents/catalog.js';
 import { hasScope } from '../../../auth/index.js';
 import { idSchema } from '../../../config/index.js';
 import { stepKind, type WorkflowStep } from '../../../config/workflow-schema.js';
@@ -228,6 +229,19 @@ export const workflowApiRoutes: FastifyPluginAsync<{ services: Services }> = asy
           },
           // iii's own step fields stay beside agtOS's id/name/type.
           raw.map((step) => ({ ...step, id: String(step.name), name: String(step.name), type: 'ACTION' })),
+        );
+      }
+      // Agno workflow components (issue 9), at their current version.
+      for (const workflow of await currentWorkflowComponents(store, workspaceId)) {
+        add(
+          {
+            id: workflow.id,
+            name: workflow.name ?? workflow.id,
+            description: workflow.description,
+            steps: workflow.steps,
+            source: 'component',
+          },
+          listSteps(workflow.steps),
         );
       }
       const scopes = request.principal?.scopes ?? [];
