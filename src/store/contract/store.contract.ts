@@ -99,6 +99,76 @@ export function runStoreContract({ name, createStore }: StoreContractOptions): v
         expect(await store.sessions.get('w1', 's1')).not.toBeNull();
       });
 
+      it('keeps the same session id in two workspaces apart, with their runs, summaries and episodes', async () => {
+        for (const workspaceId of ['w1', 'w2']) {
+          await store.sessions.create({
+            sessionId: 'shared',
+            sessionType: 'agent',
+            componentId: 'a',
+            workspaceId,
+            sessionName: `name-${workspaceId}`,
+          });
+          await store.runs.create({
+            runId: `run-${workspaceId}`,
+            sessionId: 'shared',
+            workspaceId,
+            componentType: 'agent',
+            componentId: 'a',
+          });
+          await store.memory.putSessionSummary({
+            sessionId: 'shared',
+            workspaceId,
+            userId: null,
+            agentId: 'a',
+            summary: `summary-${workspaceId}`,
+            topics: [],
+          });
+          await store.memory.putEpisode({
+            sessionId: 'shared',
+            workspaceId,
+            userId: null,
+            agentId: 'a',
+            summary: `episode-${workspaceId}`,
+            keywords: [],
+            topic: 't',
+            importance: 0.5,
+            type: 'conversation',
+          });
+        }
+        expect((await store.sessions.get('w1', 'shared'))?.sessionName).toBe('name-w1');
+        expect((await store.sessions.get('w2', 'shared'))?.sessionName).toBe('name-w2');
+        await store.sessions.update('w1', 'shared', { sessionName: 'renamed' });
+        expect((await store.sessions.get('w2', 'shared'))?.sessionName).toBe('name-w2');
+        expect((await store.memory.getSessionSummary('w2', 'shared'))?.summary).toBe('summary-w2');
+        const w1Runs = await store.runs.list({ workspaceId: 'w1', sessionId: 'shared' });
+        expect(w1Runs.items.map((run) => run.runId)).toEqual(['run-w1']);
+        // Same id again in one workspace is still a conflict.
+        await expectCode(
+          store.sessions.create({ sessionId: 'shared', sessionType: 'agent', componentId: 'a', workspaceId: 'w1' }),
+          'AOS_CONFLICT',
+        );
+        // Deleting one workspace's session cascades only within that workspace.
+        expect(await store.sessions.delete('w1', 'shared')).toBe(true);
+        expect(await store.runs.get('w1', 'run-w1')).toBeNull();
+        expect(await store.memory.getSessionSummary('w1', 'shared')).toBeNull();
+        expect(await store.runs.get('w2', 'run-w2')).not.toBeNull();
+        expect((await store.memory.getSessionSummary('w2', 'shared'))?.summary).toBe('summary-w2');
+        expect((await store.memory.listEpisodes('w2', { limit: 10 })).map((episode) => episode.summary)).toEqual([
+          'episode-w2',
+        ]);
+        // A run cannot attach to the session of another workspace.
+        await expectCode(
+          store.runs.create({
+            runId: 'run-cross',
+            sessionId: 'shared',
+            workspaceId: 'w1',
+            componentType: 'agent',
+            componentId: 'a',
+          }),
+          'AOS_NOT_FOUND',
+        );
+      });
+
       it('lists newest first with filters and pagination', async () => {
         let clock = 1000;
         for (const [id, user] of [

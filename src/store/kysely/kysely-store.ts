@@ -239,14 +239,15 @@ class KyselyRunStore implements RunStore {
       created_at: at,
       updated_at: at,
     };
-    // The foreign key proves the session exists; the workspace check keeps a run from
-    // attaching to another tenant's session.
+    // Sessions are keyed by (workspace, id) and the foreign key names both, so a run can only attach
+    // to a session of its own workspace; the lookup turns a miss into a 404 rather than a key error.
     const session = await this.db
       .selectFrom('sessions')
       .select('workspace_id')
+      .where('workspace_id', '=', workspaceId)
       .where('session_id', '=', input.sessionId)
       .executeTakeFirst();
-    if (!session || session.workspace_id !== workspaceId) {
+    if (!session) {
       throw new NotFoundError(`Session ${input.sessionId} not found`);
     }
     try {

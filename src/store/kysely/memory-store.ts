@@ -638,7 +638,7 @@ export class KyselyMemoryStore implements MemoryStore {
         .insertInto('session_summaries')
         .values(row)
         .onConflict((conflict) =>
-          conflict.column('session_id').doUpdateSet({
+          conflict.columns(['workspace_id', 'session_id']).doUpdateSet({
             summary: row.summary,
             topics: row.topics,
             user_key: row.user_key,
@@ -702,6 +702,7 @@ export class KyselyMemoryStore implements MemoryStore {
         const existing = await trx
           .selectFrom('memory_episodes')
           .select(['episode_id', 'created_at'])
+          .where('workspace_id', '=', input.workspaceId)
           .where('session_id', '=', input.sessionId)
           .executeTakeFirst();
         const row: MemoryEpisodesTable = {
