@@ -66,6 +66,8 @@ export function agentPort(owner: Services, request: FastifyRequest, agentId: str
       sessionId,
       userId: pinned,
       userPinned: pinned !== undefined,
+      // Usage (quotas) is recorded against the caller, as on every run-starting surface.
+      principal: request.principal?.id,
     });
     const cancel = () => {
       owner.runs.cancel(workspaceId, handle.runId, 'cancel').catch((error: unknown) => {
