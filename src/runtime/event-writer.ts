@@ -1,7 +1,9 @@
 /**
  * Persists a run's events in batches: each event is queued as it is emitted and written with the
- * others of the same tick in one insert, so a token stream costs one write per batch rather than
- * one per delta. Writes are serialised; `flush()` resolves once everything queued is stored.
+ * others queued within {@link EVENT_BATCH_MS} in one insert, so a token stream costs one write per
+ * batch rather than one per delta, and a short run one write in all (its final `flush()`). Writes
+ * are serialised; `flush()` resolves once everything queued is stored. Live subscribers never wait
+ * for the table: they get events from the run's channel.
  * @module
  */
 import type { RunEvent } from '../events/index.js';
@@ -9,11 +11,18 @@ import type { RunEventStore } from '../store/types.js';
 
 const WRITE_ATTEMPTS = 5;
 
+/**
+ * How long an event may wait for others before its batch is written. Each insert is a transaction
+ * (a WAL append on SQLite, a round trip on Postgres); batching per tick still wrote about ten per run,
+ * since a model stream delivers its chunks on separate ticks.
+ */
+export const EVENT_BATCH_MS = 25;
+
 /** Batches events of one run into the events table. */
 export class EventWriter {
   private queue: RunEvent[] = [];
   private chain: Promise<void> = Promise.resolve();
-  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
   private failure: unknown;
 
   constructor(
@@ -22,15 +31,14 @@ export class EventWriter {
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  /** Queues an event; it is written on the next tick together with anything else queued by then. */
+  /** Queues an event; it is written within {@link EVENT_BATCH_MS} together with anything else queued by then. */
   push(event: RunEvent): void {
     this.queue.push(event);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
       this.drain();
-    });
+    }, EVENT_BATCH_MS);
   }
 
   /** Resolves when every queued event is stored; rejects if a write failed. */
@@ -41,6 +49,10 @@ export class EventWriter {
   }
 
   private drain(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     if (this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
