@@ -199,5 +199,17 @@ export function runSchedulesContract(store: () => Store): void {
       const [row] = await store().eventBus.listDeliveries('default', 'e1');
       expect(row).toMatchObject({ status: 'delivered', deliveredAt: at + 200, lastError: null, lockedBy: null });
     });
+
+    it('renews a delivery lease only for its holder, and not once settled', async () => {
+      await store().eventBus.publish({ id: 'e1', workspaceId: 'default', topic: 't', payload: {} }, ['s1']);
+      const at = Date.now();
+      await store().eventBus.claimDelivery('e1', 's1', 0, { owner: 'w1', leaseUntil: at + 100, at });
+      expect(await store().eventBus.renewDeliveryLease('e1', 's1', 'w2', at + 5000)).toBe(false);
+      expect(await store().eventBus.renewDeliveryLease('e1', 's1', 'w1', at + 5000)).toBe(true);
+      // Held past its first lease: not due for anyone else.
+      expect(await store().eventBus.listDueDeliveries(at + 1000, 10)).toEqual([]);
+      await store().eventBus.settleDelivery('e1', 's1', 'w1', { status: 'delivered', at: at + 200 });
+      expect(await store().eventBus.renewDeliveryLease('e1', 's1', 'w1', at + 9000)).toBe(false);
+    });
   });
 }
