@@ -657,6 +657,7 @@ try {
   const upstream = await startUpstream(false);
   for (let round = 0; round < ROUNDS; round++) {
     const order = SYSTEMS.map((_, index) => SYSTEMS[(index + round) % SYSTEMS.length] as SystemSpec);
+    console.log(`round ${round + 1}: load average ${load()}`);
     for (const system of order) {
       const running = await startSystem(system, upstream.url);
       const pid = running.child.proc.pid as number;
