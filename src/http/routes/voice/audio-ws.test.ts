@@ -13,6 +13,8 @@ import { createEspeakTts, createPocketsphinxStt, pcmDurationMs, SAMPLE_RATE } fr
 import { decodeWav } from '../../../voice/pcm.js';
 
 const KEY = 'aos_voice_test_key_abcdefghijklmnop';
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
+const json = async (response: Response): Promise<any> => response.json();
 /** A sentence PocketSphinx's en-us model hears well from eSpeak NG's `en-us+m3` voice (about 2.5 s). */
 const SENTENCE = 'good morning, what is the weather like';
 const REPLY = 'It is sunny and warm today. Take a hat with you.';
@@ -156,13 +158,13 @@ describe.skipIf(skip !== null)('WS /audio (PocketSphinx + eSpeak NG, fake upstre
     // The model saw the transcript as the user's message.
     expect(JSON.stringify(fake.modelRequests.at(-1)?.body.messages)).toContain('weather');
     const headers = { authorization: `Bearer ${KEY}` };
-    const live = await (await fetch(`${server.url}/api/sessions`, { headers })).json();
+    const live = await json(await fetch(`${server.url}/api/sessions`, { headers }));
     expect(live).toMatchObject({ count: 1, sessions: [{ id: sessionId, isActive: true, isSpeaking: false }] });
     // A voice session is a normal session: its run is stored and the conversation can go on in text.
-    const runs = await (await fetch(`${server.url}/sessions/${sessionId}/runs`, { headers })).json();
+    const runs = await json(await fetch(`${server.url}/sessions/${sessionId}/runs`, { headers }));
     expect(JSON.stringify(runs)).toContain(REPLY);
 
-    const stats = await (await fetch(`${server.url}/api/voice/stats`, { headers })).json();
+    const stats = await json(await fetch(`${server.url}/api/voice/stats`, { headers }));
     expect(stats.stt.count).toBeGreaterThanOrEqual(1);
     expect(stats.tts.count).toBeGreaterThanOrEqual(2);
     expect(stats.audioChunksIn).toBeGreaterThan(0);
@@ -192,7 +194,7 @@ describe.skipIf(skip !== null)('WS /audio (PocketSphinx + eSpeak NG, fake upstre
     await client.next((message) => message.type === 'transcript' && message.role === 'assistant', mark);
 
     const headers = { authorization: `Bearer ${KEY}` };
-    const { runs } = (await (await fetch(`${server.url}/sessions/${ack.sessionId}/runs`, { headers })).json()) as {
+    const { runs } = (await json(await fetch(`${server.url}/sessions/${ack.sessionId}/runs`, { headers }))) as {
       runs: { status: string }[];
     };
     expect(runs.map((run) => run.status).sort()).toEqual(['cancelled', 'completed']);
@@ -241,7 +243,7 @@ describe.skipIf(skip !== null)('WS /audio (PocketSphinx + eSpeak NG, fake upstre
       body: new Uint8Array(encodeWav(sentence)),
     });
     expect(response.status).toBe(200);
-    const body = await response.json();
+    const body = await json(response);
     expect(body.transcript).toContain('weather');
     expect(body.text).toBe('Sunny all day.');
     const wav = decodeWav(Buffer.from(body.audio, 'base64'));
@@ -255,7 +257,7 @@ describe.skipIf(skip !== null)('WS /audio (PocketSphinx + eSpeak NG, fake upstre
       body: 'not a wav',
     });
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ error: expect.stringContaining('WAV') });
+    expect(await json(bad)).toMatchObject({ error: expect.stringContaining('WAV') });
   });
 });
 
@@ -291,7 +293,7 @@ describe('WS /audio access and availability (no engines needed)', () => {
 
   it('reports available:false with the reason; /audio closes 1013 and /api/chat/voice answers 503', async () => {
     const headers = { authorization: `Bearer ${KEY}` };
-    const status = await (await fetch(`${server.url}/api/voice/status`, { headers })).json();
+    const status = await json(await fetch(`${server.url}/api/voice/status`, { headers }));
     expect(status).toMatchObject({ available: false, pipeline: null, stt: 'openai:whisper-1' });
     expect(status.reason).toContain('OPENAI_API_KEY');
     const refused = await upgrade(`?token=${KEY}`);
@@ -303,6 +305,6 @@ describe('WS /audio access and availability (no engines needed)', () => {
       body: new Uint8Array(44),
     });
     expect(chat.status).toBe(503);
-    expect(await chat.json()).toMatchObject({ code: 'AOS_VOICE_UNAVAILABLE' });
+    expect(await json(chat)).toMatchObject({ code: 'AOS_VOICE_UNAVAILABLE' });
   });
 });
