@@ -3,21 +3,35 @@
  * events survive the re-keying, and afterwards the same session id can live in two workspaces.
  */
 import type { Kysely } from 'kysely';
-
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { buildTestApp } from '../../../test/helpers.js';
+import { createTestDatabase, PG_ENABLED, type TestDatabase } from '../../../test/pg-cluster.js';
 import { createSqliteStore, type KyselyStore } from '../index.js';
 import { runMigrations } from '../kysely/migrate.js';
+import { createPostgresStore } from '../postgres/postgres-store.js';
 import { migrations } from './index.js';
 
-describe('migration 015: sessions keyed by (workspace_id, session_id)', () => {
+let database: TestDatabase | undefined;
+afterAll(async () => {
+  await database?.drop();
+});
+
+describe.each([
+  { dialect: 'sqlite', enabled: true },
+  { dialect: 'postgres', enabled: PG_ENABLED },
+])('migration 015 on $dialect: sessions keyed by (workspace_id, session_id)', ({ dialect, enabled }) => {
   let store: KyselyStore | undefined;
   afterEach(async () => {
     await store?.close();
   });
 
-  it('keeps existing rows and their links, then allows one id per workspace', async () => {
-    store = createSqliteStore({ url: 'sqlite::memory:' });
+  it.skipIf(!enabled)('keeps existing rows and their links, then allows one id per workspace', async () => {
+    if (dialect === 'sqlite') {
+      store = createSqliteStore({ url: 'sqlite::memory:' });
+    } else {
+      database ??= await createTestDatabase(inject('pgAdminUrl'));
+      store = createPostgresStore({ url: database.url });
+    }
     const before = Object.fromEntries(
       Object.entries(migrations).filter(([name]) => name < '015-session-workspace-keys'),
     );
