@@ -37,9 +37,11 @@ function upstream(request: RecordedRequest) {
   }
   if (system.startsWith('You are Crew.')) {
     if (toolResult !== undefined) return { text: `Crew: ${toolResult}` };
+    // The member the leader's instructions list as Calc.
+    const memberId = /- ([\w-]+): Calc/.exec(system)?.[1] ?? 'calc';
     return {
       toolCalls: [
-        { id: 'call_lead', name: 'transfer_task_to_member', arguments: { member_id: 'calc', task: 'What is 6*7?' } },
+        { id: 'call_lead', name: 'transfer_task_to_member', arguments: { member_id: memberId, task: 'What is 6*7?' } },
       ],
     };
   }
@@ -198,6 +200,56 @@ describe('team runs pause at a member tool and continue', () => {
     const memberRunId = paused.body.requirements[0].member_run_id;
     expect((await get(server, `/agents/calc/runs/${memberRunId}`)).status).toBe('cancelled');
     expect((await get(server, `/approvals/${paused.body.tools[0].approval_id}`)).status).toBe('cancelled');
+  });
+});
+
+describe('a team member tool with a required approval', () => {
+  const RUNNER_KEY = 'runner-key-0123456789abcdef';
+  const APPROVER_KEY = 'approver-key-0123456789abcdef';
+  let fake: FakeOpenAI;
+  let server: RunningServer;
+  const as = async (key: string, path: string, body: unknown): Promise<{ status: number; body: Json }> => {
+    const response = await fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: await response.json() };
+  };
+
+  beforeAll(async () => {
+    fake = await startFakeOpenAI({ defaultReply: upstream });
+    server = await startTestServer({
+      env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'test-key', AGENTOS_API_KEY: 'admin-key-0123456789abcdef' },
+      config: {
+        agents: [{ id: 'gated', name: 'Calc', model: MODEL, tools: [{ name: 'calculator', approval: 'required' }] }],
+        teams: [{ id: 'gated-crew', name: 'Crew', model: MODEL, mode: 'coordinate', members: ['gated'] }],
+        auth: {
+          api_keys: [
+            { name: 'runner', key: RUNNER_KEY, scopes: ['teams:run', 'teams:read'] },
+            { name: 'approver', key: APPROVER_KEY, scopes: ['approvals:read', 'approvals:write'] },
+          ],
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await fake?.close();
+  });
+
+  it('refuses continue with 403 while the approval is pending, then applies the resolution', async () => {
+    const paused = await as(RUNNER_KEY, '/teams/gated-crew/runs', { message: 'What is 6*7?' });
+    expect(paused.body).toMatchObject({ status: 'paused', tools: [{ approval_type: 'required' }] });
+    const path = `/teams/gated-crew/runs/${paused.body.run_id}/continue`;
+    const refused = await as(RUNNER_KEY, path, { tools: [{ tool_call_id: 'call_calc', confirmed: true }] });
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('AOS_APPROVAL_PENDING');
+    const approvalId = paused.body.tools[0].approval_id;
+    expect((await as(APPROVER_KEY, `/approvals/${approvalId}/resolve`, { status: 'approved' })).status).toBe(200);
+    const done = await as(RUNNER_KEY, path, { tools: [] });
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ status: 'completed', content: expect.stringContaining('42') });
   });
 });
 
