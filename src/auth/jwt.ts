@@ -315,6 +315,9 @@ export async function createJwtVerifier(settings: JwtSettings, options: JwtVerif
     if (typeof sub !== 'string' || sub === '' || sub.length > 256 || /[\u0000-\u001f\u007f]/.test(sub)) {
       throw invalid('sub claim');
     }
+    // `sa:` names service accounts (their tokens' principals): a JWT must not pass for one in logs,
+    // audit entries or rate-limit buckets (Agno reserves the prefix too).
+    if (sub.startsWith('sa:')) throw invalid('sub claim');
     const workspace = payload.workspace_id;
     if (workspace !== undefined && (typeof workspace !== 'string' || !ID_PATTERN.test(workspace))) {
       throw invalid('workspace_id claim');

@@ -89,6 +89,14 @@ describe('roles: owner ⊇ admin ⊇ editor ⊇ viewer', () => {
     expect(await status(await sign({ role: 42 }), 'GET', '/agents')).toBe(401);
   });
 
+  it('refuses a JWT whose subject claims to be a service account', async () => {
+    const token = await new SignJWT({ sub: 'sa:sa_0123', role: 'viewer' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setExpirationTime('10m')
+      .sign(new TextEncoder().encode(SECRET));
+    expect(await status(token, 'GET', '/sessions')).toBe(401);
+  });
+
   it("an API key's role expands to scopes; an unknown stored role is refused", async () => {
     const viewerKey = generateApiKey();
     await test.services.store.apiKeys.create({ ...viewerKey, name: 'viewer', scopes: [], role: 'viewer' });
