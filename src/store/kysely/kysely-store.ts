@@ -319,9 +319,9 @@ class KyselyRunStore implements RunStore {
     if (options.owner !== undefined) {
       query = options.owner === null ? query.where('owner', 'is', null) : query.where('owner', '=', options.owner);
     }
-    const result = await query.executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) return null;
-    return this.get(workspaceId, runId);
+    // RETURNING (SQLite ≥ 3.35 and Postgres): the updated row in the same statement, no second lookup.
+    const row = await query.returningAll().executeTakeFirst();
+    return row ? toRun(row) : null;
   }
 
   async listUnfinished(): Promise<RunRecord[]> {
