@@ -46,6 +46,9 @@ function upstream(request: RecordedRequest) {
     };
   }
   if (system.startsWith('You are Panel.')) return { text: 'Panel merged the answers' };
+  if (system.startsWith('You are Router.')) {
+    return { toolCalls: [{ id: 'call_route', name: 'route_to_member', arguments: { member_id: 'calc' } }] };
+  }
   return { text: 'unexpected' };
 }
 
@@ -55,6 +58,7 @@ function configOf(extra: Partial<AgentOsConfigInput> = {}): AgentOsConfigInput {
     teams: [
       { id: 'crew', name: 'Crew', model: MODEL, mode: 'coordinate', members: ['calc'] },
       { id: 'panel', name: 'Panel', model: MODEL, mode: 'collaborate', members: ['calc'] },
+      { id: 'router', name: 'Router', model: MODEL, mode: 'route', members: ['calc'] },
     ],
     ...extra,
   };
@@ -185,6 +189,16 @@ describe('team runs pause at a member tool and continue', () => {
     expect(frames[0].event).toBe('TeamRunContinued');
     expect(frames.at(-1)).toMatchObject({ event: 'TeamRunCompleted', content: 'Panel merged the answers' });
     expect((await get(server, `/teams/panel/runs/${paused.body.run_id}`)).status).toBe('completed');
+  });
+
+  it('a routed member that pauses answers the request once continued', async () => {
+    const paused = await call(server, '/teams/router/runs', { message: 'What is 6*7?' });
+    expect(paused.body).toMatchObject({ status: 'paused', requirements: [{ member_agent_id: 'calc' }] });
+    const done = await call(server, `/teams/router/runs/${paused.body.run_id}/continue`, {
+      tools: [{ tool_call_id: 'call_calc', confirmed: true }],
+    });
+    expect(done.body).toMatchObject({ status: 'completed', member_responses: [{ agent_id: 'calc' }] });
+    expect(done.body.content).toMatch(/^Calc says .*42/);
   });
 
   it('answers 400 for malformed decisions, 404 for an unknown run, and cancels a paused team with its member', async () => {
