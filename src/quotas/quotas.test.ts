@@ -33,7 +33,7 @@ describe('quotas and /api/costs over the real app', () => {
         auth: {
           api_keys: [
             { name: 'admin', key: ADMIN, scopes: ['admin'] },
-            { name: 'small', key: SMALL, scopes: ['agents:run', 'metrics:read'] },
+            { name: 'small', key: SMALL, scopes: ['agents:run', 'workflows:run', 'metrics:read'] },
             { name: 'other', key: OTHER, scopes: ['agents:run', 'metrics:read'] },
           ],
         },
@@ -163,6 +163,26 @@ describe('quotas and /api/costs over the real app', () => {
     });
     expect(JSON.stringify(capped.json())).toMatch(/Daily cost budget of agent capped is used up/);
     expect(fake.modelRequests).toHaveLength(1);
+  });
+
+  it("counts a workflow's steps against the caller that started it", async () => {
+    fake.script({ text: 'step', usage: { prompt_tokens: 60, completion_tokens: 50 } });
+    const flow = await test.app.inject({
+      method: 'POST',
+      url: '/workflows/flow/runs',
+      headers: { ...auth(SMALL), 'content-type': 'application/json' },
+      payload: { message: 'go' },
+    });
+    expect(flow.statusCode).toBe(200);
+    expect((await test.services.store.usage.totals({ principal: 'small' })).totalTokens).toBe(110);
+    expect((await run(SMALL)).statusCode).toBe(429);
+    const again = await test.app.inject({
+      method: 'POST',
+      url: '/workflows/flow/runs',
+      headers: { ...auth(SMALL), 'content-type': 'application/json' },
+      payload: { message: 'go' },
+    });
+    expect(again.statusCode).toBe(429);
   });
 
   it('reports cost = tokens × price per day, agent and model', async () => {

@@ -45,6 +45,8 @@ export interface ExecutionContext {
   sessionId: string;
   workspaceId: string;
   userId: string | null;
+  /** Who started the run (its usage counts against that caller's budget); unknown for resumed runs. */
+  principal?: string | undefined;
   /** Whether the session was created by this run (it has no history yet). */
   newSession: boolean;
   emit(event: RunEventInput): void;
@@ -63,6 +65,8 @@ export interface LaunchRequest {
   userId?: string | null | undefined;
   /** Under user isolation only a session of exactly this user may be continued. */
   userPinned?: boolean | undefined;
+  /** Who asked (API key id, config key name, JWT `sub`), for usage accounting. */
+  principal?: string | undefined;
   /** An existing run to execute again (resume after a restart, continue after a pause) instead of a new one. */
   existing?: { run: RunRecord; from: readonly RunStatus[] } | undefined;
 }
@@ -168,6 +172,7 @@ export async function launchComponentRun(
     sessionId,
     workspaceId: request.workspaceId,
     userId: request.existing ? request.existing.run.userId : (request.userId ?? null),
+    principal: request.principal,
     newSession,
     emit: (event) => channel.emit(event),
     abortSignal: controller.signal,

@@ -23,6 +23,8 @@ export interface MemberScope {
   workspaceId: string;
   sessionId: string;
   userId: string | null;
+  /** Who started the top-level run, for usage accounting. */
+  principal?: string | undefined;
   parentRunId: string;
   /** The parent's event sink (already stamping the parent's own fields). */
   emit(event: RunEventInput): void;
@@ -210,7 +212,7 @@ async function driveMember(
       emit,
     });
     const usage = { workspaceId: scope.workspaceId, agentId: agent.id, modelId, metrics: result.metrics };
-    await deps.runs.recordUsage(usage);
+    await deps.runs.recordUsage({ ...usage, principal: scope.principal });
     const messages = resumed ? [...resumed.messages, ...result.messages] : result.messages;
     const toolRecords = resumed ? [...resumed.tools, ...result.tools] : result.tools;
     const output = { tools: toolRecords, model: modelId, model_provider: provider, finish_reason: result.finishReason };

@@ -51,6 +51,8 @@ export interface StartTeamRunRequest {
   workspaceId: string;
   teamId: string;
   message: string;
+  /** Who asked, for usage accounting (quotas). */
+  principal?: string | undefined;
   sessionId?: string | undefined;
   userId?: string | null | undefined;
   userPinned?: boolean | undefined;
@@ -171,6 +173,7 @@ interface TeamLevel {
   workspaceId: string;
   sessionId: string;
   userId: string | null;
+  principal?: string | undefined;
   runId: string;
   emit(event: RunEventInput): void;
   abortSignal: AbortSignal;
@@ -262,6 +265,7 @@ export class TeamRunner {
         sessionId: request.sessionId,
         userId: request.userId,
         userPinned: request.userPinned,
+        principal: request.principal,
       },
       (context) => this.execute(team, request.message, context, conversation),
     );
@@ -645,7 +649,7 @@ export class TeamRunner {
       await Promise.allSettled([...inflight]);
       // The leader's own tokens; each member records its own (member-run.ts).
       const leaderUsage = { workspaceId: level.workspaceId, agentId: team.id, modelId, metrics: result.metrics };
-      await this.deps.runs.recordUsage(leaderUsage);
+      await this.deps.runs.recordUsage({ ...leaderUsage, principal: level.principal });
       if (pausedCalls.size > 0 && !level.abortSignal.aborted) {
         return this.pauseLeader(level, team, input, turns, { pausedCalls, answered, modelId });
       }

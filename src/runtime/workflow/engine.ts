@@ -68,6 +68,8 @@ export interface WorkflowExecutionOptions {
   workspaceId: string;
   sessionId: string;
   userId: string | null;
+  /** Who started the run, for usage accounting. */
+  principal?: string | undefined;
   message: string;
   /** Shared state at the start (the session's `session_state`); mutated as steps run. */
   state: Record<string, unknown>;
@@ -273,6 +275,7 @@ export class WorkflowExecution {
       workspaceId: this.options.workspaceId,
       sessionId: this.options.sessionId,
       userId: this.options.userId,
+      principal: this.options.principal,
       parentRunId: this.options.runId,
       emit: this.options.emit,
       abortSignal: signal,

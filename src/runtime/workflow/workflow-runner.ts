@@ -39,6 +39,8 @@ export interface StartWorkflowRunRequest {
   sessionId?: string | undefined;
   userId?: string | null | undefined;
   userPinned?: boolean | undefined;
+  /** Who asked, for usage accounting (quotas). */
+  principal?: string | undefined;
   /** iii: the agent that answers `agent::*` steps of an API-created workflow. */
   agentId?: string | undefined;
   /** A config version of a workflow component (other workflows have none). */
@@ -139,6 +141,7 @@ export class WorkflowRunner {
         sessionId: request.sessionId,
         userId: request.userId,
         userPinned: request.userPinned,
+        principal: request.principal,
       },
       (context) => this.execute(definition, request.message, context, { kind: 'start' }, conversation),
     );
@@ -256,6 +259,7 @@ export class WorkflowRunner {
       workspaceId: context.workspaceId,
       sessionId: context.sessionId,
       userId: context.userId,
+      principal: context.principal,
       message,
       state,
       checkpoints,

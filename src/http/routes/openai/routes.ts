@@ -379,6 +379,7 @@ export const openAiRoutes: FastifyPluginAsync<{ services: Services }> = async (f
       sessionId,
       userId: pinned ?? body.user ?? undefined,
       userPinned: pinned !== undefined,
+      principal: request.principal?.id,
       ...(sessionId === undefined ? { history: conversation.history } : {}),
       extraInstructions: conversation.extraInstructions,
       // A component may call only what its caller could run alone.

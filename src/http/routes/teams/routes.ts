@@ -41,6 +41,7 @@ export const teamRunRoutes: FastifyPluginAsync<{ services: Services }> = async (
         sessionId: body.session_id,
         userId: pinned ?? body.user_id,
         userPinned: pinned !== undefined,
+        principal: request.principal?.id,
         // Agno: `version` runs a component at that config version.
         version: parseVersion((body as { version?: unknown }).version),
         mayRun: runAccessOf(fastify, request),

@@ -272,6 +272,7 @@ export const workflowApiRoutes: FastifyPluginAsync<{ services: Services }> = asy
         agentId,
         userId: pinned ?? null,
         userPinned: pinned !== undefined,
+        principal: request.principal?.id,
         mayRun: runAccessOf(fastify, request),
       });
       return iiiResult(await handle.done);
@@ -329,6 +330,7 @@ export const workflowApiRoutes: FastifyPluginAsync<{ services: Services }> = asy
         message: asText(request.body?.input ?? ''),
         userId: pinned ?? null,
         userPinned: pinned !== undefined,
+        principal: request.principal?.id,
         mayRun: runAccessOf(fastify, request),
       });
       const run = await handle.done;

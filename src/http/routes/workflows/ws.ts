@@ -232,6 +232,8 @@ class WorkflowSocket {
     this.requireRun(parsed.workflow_id);
     if (parsed.action === 'start-workflow') {
       await this.consumeWorkflowRunLimit();
+      // The socket authenticated in-band, after the upgrade: the caller's daily budget is checked here.
+      await this.services.quotas.checkKey(this.principal.id);
       const pinned = this.pinnedUser();
       const handle = await workflows.start({
         workspaceId: this.workspaceId,
@@ -240,6 +242,7 @@ class WorkflowSocket {
         sessionId: parsed.session_id,
         userId: pinned ?? parsed.user_id,
         userPinned: pinned !== undefined,
+        principal: this.principal.id,
         // A workflow component calls only what this caller could run alone.
         mayRun: (resource, id) =>
           this.principal !== null && hasScope(this.principal.scopes, { resource, action: 'run', id }),
