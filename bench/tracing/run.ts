@@ -13,7 +13,8 @@ import { join, resolve } from 'node:path';
 import { INSTRUCTIONS, REPLY_TEXT } from '../runs/constants.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const cli = join(root, 'dist/agentos.mjs');
+// AGENTOS_BENCH_CLI: a bundle built elsewhere (compare two builds without racing other builds of dist/).
+const cli = process.env.AGENTOS_BENCH_CLI ? resolve(process.env.AGENTOS_BENCH_CLI) : join(root, 'dist/agentos.mjs');
 if (!existsSync(cli)) {
   console.error('dist/agentos.mjs is missing: run `npm run build` first');
   process.exit(1);

@@ -30,7 +30,8 @@ describe('retrieval spans', () => {
       if (status.status === 'failed') throw new Error(status.status_message);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-  });
+    // Ingestion loads the offline embedder (≈ 250 ms alone, much longer on a busy machine).
+  }, 60_000);
   afterAll(async () => {
     await test?.close();
     await fake?.close();

@@ -10,7 +10,9 @@ import { type Context, context, type Tracer, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   BatchSpanProcessor,
+  type IdGenerator,
   NodeTracerProvider,
+  RandomIdGenerator,
   type ReadableSpan,
   type Span,
   type SpanProcessor,
@@ -50,6 +52,25 @@ class InheritingProcessor implements SpanProcessor {
   onEnd(_span: ReadableSpan): void {}
   async forceFlush(): Promise<void> {}
   async shutdown(): Promise<void> {}
+}
+
+/**
+ * Trace ids that start with the time (epoch seconds, as AWS X-Ray's ids do) and end in 96 random bits.
+ * The store keys traces and spans by trace id: random ids would put each run's rows on a random page of
+ * those B-trees, so every batch rewrote a page per run (most of the export's cost); ordered ids append
+ * to the last pages. Span ids stay random (64 bits; unique across all stored spans).
+ */
+export class TimeOrderedIdGenerator implements IdGenerator {
+  private readonly random = new RandomIdGenerator();
+
+  generateTraceId(): string {
+    const seconds = Math.floor(Date.now() / 1000) >>> 0;
+    return seconds.toString(16).padStart(8, '0') + this.random.generateTraceId().slice(8);
+  }
+
+  generateSpanId(): string {
+    return this.random.generateSpanId();
+  }
 }
 
 let contextManagerInstalled = false;
@@ -95,7 +116,7 @@ export async function createTracing({ config, store, logger }: CreateTracingOpti
   if (config.otlp) {
     processors.push(new BatchSpanProcessor(new OtlpJsonExporter(config.otlp, logger), batch));
   }
-  const provider = new NodeTracerProvider({ spanProcessors: processors });
+  const provider = new NodeTracerProvider({ spanProcessors: processors, idGenerator: new TimeOrderedIdGenerator() });
   return {
     enabled: true,
     captureContent: config.capture_content,

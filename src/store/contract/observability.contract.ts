@@ -94,6 +94,30 @@ export function runObservabilityContract(store: () => Store): void {
       expect(await obs.listSpans('other', 't1')).toEqual([]);
     });
 
+    it('summarises every trace of a large batch, written in chunks', async () => {
+      const obs = store().observability;
+      // 101 traces, one of them seen before: 202 spans go in as 64 + 64 + 64 + 8 + 2, 101 traces as 64 + 32 + 4 + 1.
+      await obs.saveSpans([span({ traceId: 'big-0', spanId: 'big-0-early', parentSpanId: 'big-0-root' })]);
+      const batch = Array.from({ length: 101 }, (_, index) => [
+        root(`big-${index}`, `big-${index}-root`, { 'agentos.run_id': `run-${index}` }, T0 + index),
+        span({
+          traceId: `big-${index}`,
+          spanId: `big-${index}-chat`,
+          parentSpanId: `big-${index}-root`,
+          status: index % 10 === 0 ? 'ERROR' : 'OK',
+          startTime: T0 + index + 1,
+          endTime: T0 + index + 2,
+        }),
+      ]).flat();
+      await obs.saveSpans(batch);
+      const page = await obs.listTraces({ workspaceId: 'default', limit: 200 });
+      expect(page.total).toBe(101);
+      const byId = new Map(page.items.map((trace) => [trace.traceId, trace]));
+      expect(byId.get('big-0')).toMatchObject({ totalSpans: 3, errorCount: 1, runId: 'run-0' });
+      expect(byId.get('big-57')).toMatchObject({ totalSpans: 2, errorCount: 0, runId: 'run-57', startTime: T0 + 57 });
+      expect(byId.get('big-100')).toMatchObject({ totalSpans: 2, errorCount: 1, status: 'ERROR' });
+    });
+
     it('filters traces with FilterExpr and counts them per session', async () => {
       const obs = store().observability;
       await obs.saveSpans([

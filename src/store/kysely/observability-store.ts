@@ -225,6 +225,21 @@ export function compileTraceFilter(eb: TraceExpressionBuilder, expr: TraceFilter
   }
 }
 
+/**
+ * Splits a batch into chunks of 64, 32, …, 1 items, so batches of any size compile to at most seven
+ * distinct SQL texts per statement: the SQLite store keeps prepared statements by SQL text, and a new
+ * text per batch size would be prepared anew each time and push the run path's statements out.
+ */
+function powerOfTwoChunks<T>(items: readonly T[], largest = 64): T[][] {
+  const chunks: T[][] = [];
+  let size = largest;
+  for (let index = 0; index < items.length; index += size) {
+    while (size > items.length - index) size >>= 1;
+    chunks.push(items.slice(index, index + size));
+  }
+  return chunks;
+}
+
 /** Observability rows over Kysely; construct with the shared db handle and clock. */
 export class KyselyObservabilityStore implements ObservabilityStore {
   private readonly db: Kysely<ObservabilityDatabase>;
@@ -239,63 +254,74 @@ export class KyselyObservabilityStore implements ObservabilityStore {
   async saveSpans(spans: SpanRecord[]): Promise<void> {
     if (spans.length === 0) return;
     await this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('trace_spans')
-        .values(
-          spans.map((span) => ({
-            span_id: span.spanId,
-            trace_id: span.traceId,
-            parent_span_id: span.parentSpanId,
-            workspace_id: span.workspaceId,
-            name: span.name,
-            span_type: span.spanType,
-            status: span.status,
-            status_message: span.statusMessage,
-            start_time: Math.floor(span.startTime),
-            end_time: Math.ceil(span.endTime),
-            duration_ms: span.durationMs,
-            attributes: encodeJson(span.attributes),
-          })),
-        )
-        .onConflict((conflict) => conflict.column('span_id').doNothing())
-        .execute();
-      // One read of every affected trace's spans and one upsert of their summaries, whatever the batch size.
-      const traceIds = [...new Set(spans.map((span) => span.traceId))];
-      const stored = (await trx.selectFrom('trace_spans').selectAll().where('trace_id', 'in', traceIds).execute()).map(
-        toSpan,
-      );
+      for (const chunk of powerOfTwoChunks(spans)) {
+        await trx
+          .insertInto('trace_spans')
+          .values(
+            chunk.map((span) => ({
+              span_id: span.spanId,
+              trace_id: span.traceId,
+              parent_span_id: span.parentSpanId,
+              workspace_id: span.workspaceId,
+              name: span.name,
+              span_type: span.spanType,
+              status: span.status,
+              status_message: span.statusMessage,
+              start_time: Math.floor(span.startTime),
+              end_time: Math.ceil(span.endTime),
+              duration_ms: span.durationMs,
+              attributes: encodeJson(span.attributes),
+            })),
+          )
+          .onConflict((conflict) => conflict.column('span_id').doNothing())
+          .execute();
+      }
+      // A trace is summarised from all its spans. Usually they all arrive in one batch (a run ends within
+      // the batch delay); only traces summarised before (a `traces` row exists) are read back.
       const byTrace = new Map<string, SpanRecord[]>();
-      for (const row of stored) byTrace.set(row.traceId, [...(byTrace.get(row.traceId) ?? []), row]);
+      for (const span of spans) byTrace.set(span.traceId, [...(byTrace.get(span.traceId) ?? []), span]);
+      const traceIds = [...byTrace.keys()];
+      const earlier: string[] = [];
+      for (const chunk of powerOfTwoChunks(traceIds)) {
+        const rows = await trx.selectFrom('traces').select('trace_id').where('trace_id', 'in', chunk).execute();
+        for (const row of rows) earlier.push(row.trace_id);
+      }
+      for (const traceId of earlier) byTrace.set(traceId, []);
+      for (const chunk of powerOfTwoChunks(earlier)) {
+        const stored = await trx.selectFrom('trace_spans').selectAll().where('trace_id', 'in', chunk).execute();
+        for (const row of stored) byTrace.get(row.trace_id)?.push(toSpan(row));
+      }
       const now = this.now();
       const summaries = traceIds
         .map((traceId) => summarise(byTrace.get(traceId) ?? [], now))
         .filter((summary): summary is TracesTable => summary !== undefined);
-      if (summaries.length === 0) return;
-      await trx
-        .insertInto('traces')
-        .values(summaries)
-        .onConflict((conflict) =>
-          conflict.column('trace_id').doUpdateSet((eb) => ({
-            workspace_id: eb.ref('excluded.workspace_id'),
-            name: eb.ref('excluded.name'),
-            status: eb.ref('excluded.status'),
-            start_time: eb.ref('excluded.start_time'),
-            end_time: eb.ref('excluded.end_time'),
-            duration_ms: eb.ref('excluded.duration_ms'),
-            total_spans: eb.ref('excluded.total_spans'),
-            error_count: eb.ref('excluded.error_count'),
-            input: eb.ref('excluded.input'),
-            output: eb.ref('excluded.output'),
-            error: eb.ref('excluded.error'),
-            run_id: eb.ref('excluded.run_id'),
-            session_id: eb.ref('excluded.session_id'),
-            user_id: eb.ref('excluded.user_id'),
-            agent_id: eb.ref('excluded.agent_id'),
-            team_id: eb.ref('excluded.team_id'),
-            workflow_id: eb.ref('excluded.workflow_id'),
-          })),
-        )
-        .execute();
+      for (const chunk of powerOfTwoChunks(summaries)) {
+        await trx
+          .insertInto('traces')
+          .values(chunk)
+          .onConflict((conflict) =>
+            conflict.column('trace_id').doUpdateSet((eb) => ({
+              workspace_id: eb.ref('excluded.workspace_id'),
+              name: eb.ref('excluded.name'),
+              status: eb.ref('excluded.status'),
+              start_time: eb.ref('excluded.start_time'),
+              end_time: eb.ref('excluded.end_time'),
+              duration_ms: eb.ref('excluded.duration_ms'),
+              total_spans: eb.ref('excluded.total_spans'),
+              error_count: eb.ref('excluded.error_count'),
+              input: eb.ref('excluded.input'),
+              output: eb.ref('excluded.output'),
+              error: eb.ref('excluded.error'),
+              run_id: eb.ref('excluded.run_id'),
+              session_id: eb.ref('excluded.session_id'),
+              user_id: eb.ref('excluded.user_id'),
+              agent_id: eb.ref('excluded.agent_id'),
+              team_id: eb.ref('excluded.team_id'),
+              workflow_id: eb.ref('excluded.workflow_id'),
+            })),
+          )
+          .execute();
+      }
     });
   }
 
