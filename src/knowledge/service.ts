@@ -99,6 +99,11 @@ export function knowledgeScope(workspaceId: string, knowledgeId: string): string
   return `knowledge\u0000${workspaceId}\u0000${knowledgeId}`;
 }
 
+/** A chunk's metadata: the content's own, plus where it came from (filters and hits read these). */
+function chunkMetadata(record: KnowledgeContentRecord, chunk: number): Record<string, unknown> {
+  return { ...record.metadata, content_id: record.id, name: record.name, chunk };
+}
+
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
@@ -271,7 +276,7 @@ export class KnowledgeService {
           chunkIndex: index,
           content,
           contentHash: contentHash(content),
-          metadata: { ...record.metadata, content_id: record.id, name: record.name, chunk: index },
+          metadata: chunkMetadata(record, index),
           embedding: vectors ? { embedder: base.embedder, vector: vectors[index] as Float32Array } : undefined,
         })),
       );
@@ -284,9 +289,14 @@ export class KnowledgeService {
         contentHash: record.contentHash ?? sha256(data),
       };
       // Deleted while it was being ingested: its chunks must not outlive it.
-      if (!(await store.knowledge.update(record.workspaceId, record.id, patch))) {
+      const updated = await store.knowledge.update(record.workspaceId, record.id, patch);
+      if (!updated) {
         await store.search.deleteSource(scope, record.id);
         return;
+      }
+      // Renamed or given new metadata while it was being ingested: the chunks take the latest.
+      if (updated.name !== record.name || JSON.stringify(updated.metadata) !== JSON.stringify(record.metadata)) {
+        await this.restampChunks(updated);
       }
       progress('completed', pieces.length);
     } catch (error) {
@@ -333,9 +343,21 @@ export class KnowledgeService {
     id: string,
     patch: Pick<KnowledgeContentUpdate, 'name' | 'description' | 'metadata'>,
   ): Promise<KnowledgeContentRecord> {
-    const record = await this.options.store.knowledge.update(workspaceId, id, patch);
+    const { store } = this.options;
+    const record = await store.knowledge.update(workspaceId, id, patch);
     if (!record) throw new AgentOsError('AOS_KNOWLEDGE_CONTENT_NOT_FOUND', `Content ${id} not found`);
+    // Search filters read the chunks' metadata, so a new name or metadata restamps them.
+    if (patch.metadata !== undefined || patch.name !== undefined) await this.restampChunks(record);
     return record;
+  }
+
+  /** Sets every chunk of a content to the metadata ingestion would stamp now (one transaction). */
+  private restampChunks(record: KnowledgeContentRecord): Promise<number> {
+    return this.options.store.search.updateSourceMetadata(
+      knowledgeScope(record.workspaceId, record.knowledgeId),
+      record.id,
+      (chunk) => chunkMetadata(record, chunk),
+    );
   }
 
   /** Deletes the content and its chunks from the keyword and the vector index. */

@@ -243,6 +243,31 @@ export class KyselySearchIndex implements SearchIndex {
     return this.deleteWhere(scope, sourceId);
   }
 
+  async updateSourceMetadata(
+    scope: string,
+    sourceId: string,
+    metadataOf: (chunkIndex: number) => Record<string, unknown>,
+  ): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('search_docs')
+        .select(['id', 'chunk_index'])
+        .where('scope', '=', scope)
+        .where('source_id', '=', sourceId)
+        .execute();
+      // One statement per chunk: each chunk's metadata names its own index. Filters read this column only,
+      // so neither the FTS side nor the vector side needs touching.
+      for (const row of rows) {
+        await trx
+          .updateTable('search_docs')
+          .set({ metadata: JSON.stringify(metadataOf(Number(row.chunk_index))) })
+          .where('id', '=', row.id)
+          .execute();
+      }
+      return rows.length;
+    });
+  }
+
   async deleteScope(scope: string): Promise<number> {
     return this.deleteWhere(scope, undefined);
   }

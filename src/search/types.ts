@@ -71,6 +71,15 @@ export interface SearchIndex {
   add(documents: readonly IndexDocument[]): Promise<number[]>;
   /** Deletes every chunk of a source in a scope; returns how many. */
   deleteSource(scope: string, sourceId: string): Promise<number>;
+  /**
+   * Replaces the metadata of every chunk of a source in a scope, in one transaction (all chunks or none),
+   * with `metadataOf(chunkIndex)`; returns how many chunks it restamped. Content and vectors stay as they are.
+   */
+  updateSourceMetadata(
+    scope: string,
+    sourceId: string,
+    metadataOf: (chunkIndex: number) => Record<string, unknown>,
+  ): Promise<number>;
   /** Deletes every chunk of a scope; returns how many. */
   deleteScope(scope: string): Promise<number>;
   search(query: SearchQuery): Promise<SearchHit[]>;

@@ -104,6 +104,55 @@ export function runKnowledgeContract(store: () => Store): void {
       expect(hits.map((hit) => hit.chunkIndex)).toEqual([1]);
     });
 
+    it('restamps the metadata of every chunk of one source, so filters see the new values', async () => {
+      const { search } = store();
+      await search.add([
+        doc('s1', 'a', 0, 'granite slab', unit(4, 0)),
+        doc('s1', 'a', 1, 'granite tile', unit(4, 1)),
+        doc('s1', 'b', 0, 'granite block'),
+        doc('s2', 'a', 0, 'granite elsewhere'),
+      ]);
+      const restamped = await search.updateSourceMetadata('s1', 'a', (chunkIndex) => ({
+        team: 'blue',
+        chunk: chunkIndex,
+      }));
+      expect(restamped).toBe(2);
+      const blue = await search.search({
+        scope: 's1',
+        text: 'granite',
+        mode: 'keyword',
+        limit: 5,
+        filters: { team: 'blue' },
+      });
+      expect(blue.map((hit) => [hit.sourceId, hit.chunkIndex, hit.metadata]).sort()).toEqual([
+        ['a', 0, { team: 'blue', chunk: 0 }],
+        ['a', 1, { team: 'blue', chunk: 1 }],
+      ]);
+      // The old values are gone; other sources and scopes keep theirs.
+      const old = await search.search({
+        scope: 's1',
+        text: 'granite',
+        mode: 'keyword',
+        limit: 5,
+        filters: { source: 'a' },
+      });
+      expect(old).toEqual([]);
+      const elsewhere = await search.search({ scope: 's2', text: 'granite', mode: 'keyword', limit: 5 });
+      expect(elsewhere[0]?.metadata).toEqual({ source: 'a', lang: 'en' });
+      if (search.vectorSearch) {
+        const vector = await search.search({
+          scope: 's1',
+          text: 'granite',
+          mode: 'vector',
+          embedding: { embedder: 'test:unit', vector: unit(4, 0) },
+          limit: 1,
+          filters: { team: 'blue' },
+        });
+        expect(vector.map((hit) => [hit.sourceId, hit.chunkIndex])).toEqual([['a', 0]]);
+      }
+      expect(await search.updateSourceMetadata('s1', 'missing', () => ({}))).toBe(0);
+    });
+
     it('deletes a source from the keyword and vector sides', async () => {
       const { search } = store();
       await search.add([doc('s1', 'a', 0, 'zebra facts', unit(4, 0)), doc('s1', 'b', 0, 'zebra stripes', unit(4, 1))]);

@@ -217,6 +217,38 @@ describe('knowledge routes', () => {
     expect(body.data.every((hit: { meta_data: { team: string } }) => hit.meta_data.team === 'blue')).toBe(true);
   });
 
+  it('restamps the indexed chunks when content metadata is patched, so search filters find them', async () => {
+    const accepted = await json(
+      await post('/knowledge/content?knowledge_id=notes', {
+        text_content: 'Basalt column survey notes.',
+        metadata: { team: 'red' },
+      }),
+    );
+    await settled(accepted.id);
+    const find = async (filters: Record<string, string>) =>
+      (
+        await json(
+          await post('/knowledge/search', {
+            query: 'basalt survey',
+            knowledge_id: 'notes',
+            search_type: 'keyword',
+            filters,
+          }),
+        )
+      ).data as { content_id: string; meta_data: Record<string, unknown> }[];
+    expect((await find({ team: 'green' })).map((hit) => hit.content_id)).toEqual([]);
+    const patched = await fetch(url(`/knowledge/content/${accepted.id}`), {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'basalt', metadata: { team: 'green' } }),
+    });
+    expect(patched.status).toBe(200);
+    const hits = await find({ team: 'green' });
+    expect(hits.map((hit) => hit.content_id)).toEqual([accepted.id]);
+    expect(hits[0]?.meta_data).toMatchObject({ team: 'green', name: 'basalt', content_id: accepted.id });
+    expect(await find({ team: 'red' })).toEqual([]);
+  });
+
   it('keeps each workspace’s content to itself', async () => {
     const headers = { 'x-workspace-id': 'tenant-a' };
     const accepted = await json(

@@ -197,7 +197,8 @@ export const knowledgeRoutes: FastifyPluginAsync<{ services: Services }> = async
     config: { access: { scope: 'knowledge:write' }, forms: true },
     schema: {
       summary: 'Update knowledge content',
-      description: 'Name, description and metadata; the indexed chunks keep the metadata they were ingested with.',
+      description:
+        'Name, description and metadata; a new name or metadata is stamped on the indexed chunks too, so search filters see it.',
       tags: ['Knowledge'],
       operationId: 'updateKnowledgeContent',
       params: contentParams,
