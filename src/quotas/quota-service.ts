@@ -9,7 +9,7 @@
 import type { Budget, QuotasConfig } from '../config/quota-schema.js';
 import { AgentOsError } from '../errors/index.js';
 import type { PriceTable } from '../observability/pricing.js';
-import type { Counter, MetricsRegistry } from '../observability/prometheus.js';
+import type { Counter, Gauge, MetricsRegistry } from '../observability/prometheus.js';
 import type { UsageFilter, UsageIncrement, UsageStore } from '../store/usage-types.js';
 import { secondsUntilNextUtcDay, utcDay } from './utc-day.js';
 
@@ -51,6 +51,7 @@ export class QuotaService {
   private readonly prices: PriceTable;
   private readonly now: () => number;
   private readonly refusals: Counter | undefined;
+  private readonly usedRatio: Gauge | undefined;
 
   constructor(options: QuotaServiceOptions) {
     this.config = options.config;
@@ -61,6 +62,11 @@ export class QuotaService {
       'agentos_quota_exceeded_total',
       'Runs refused because a daily budget was used up, by quota (key, agent) and budget (tokens, cost).',
       ['quota', 'budget'],
+    );
+    this.usedRatio = options.registry?.gauge(
+      'agentos_quota_used_ratio',
+      "Share of today's budget used (1 = used up), by quota, caller or agent, and budget; as of the last check here.",
+      ['quota', 'subject', 'budget'],
     );
   }
 
@@ -114,6 +120,13 @@ export class QuotaService {
     const at = this.now();
     const day = utcDay(at);
     const used = await this.usage.totals({ ...filter, fromDay: day, toDay: day });
+    const labels = { quota: kind, subject: kind === 'agent' ? `${filter.workspaceId}/${subject}` : subject };
+    if (budget.daily_tokens !== undefined) {
+      this.usedRatio?.set({ ...labels, budget: 'tokens' }, used.totalTokens / budget.daily_tokens);
+    }
+    if (budget.daily_cost_usd !== undefined) {
+      this.usedRatio?.set({ ...labels, budget: 'cost' }, used.costUsd / budget.daily_cost_usd);
+    }
     const exceeded =
       budget.daily_tokens !== undefined && used.totalTokens >= budget.daily_tokens
         ? { budget: 'daily_tokens' as const, limit: budget.daily_tokens, used: used.totalTokens, unit: 'tokens' }

@@ -281,5 +281,6 @@ describe('quotas and /api/costs over the real app', () => {
     expect((await run(SMALL)).statusCode).toBe(429);
     const metrics = await test.app.inject({ method: 'GET', url: '/api/metrics', headers: auth(ADMIN) });
     expect(metrics.body).toMatch(/agentos_quota_exceeded_total\{quota="key",budget="tokens"\} [1-9]/);
+    expect(metrics.body).toMatch(/agentos_quota_used_ratio\{quota="key",subject="small",budget="tokens"\} 5/);
   });
 });
