@@ -137,9 +137,11 @@ export async function continueMemberAgent(
 ): Promise<MemberResponse> {
   const { store, runs } = deps;
   const name = agent.name ?? agent.id;
+  // A fresh heartbeat: the paused row's is as old as the pause, and a lease sweep would take it for dead.
   const claimed = await store.runs.transition(scope.workspaceId, run.runId, ['paused'], {
     status: 'running',
     owner: runs.instanceId,
+    heartbeatAt: (deps.now ?? Date.now)(),
     error: null,
   });
   if (!claimed) {
