@@ -14,8 +14,8 @@ import type { RunEvent } from '../events/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { MemoryService, RecallResult } from '../memory/memory-service.js';
 import type { ModelRegistry } from '../models/registry.js';
-import type { QuotaService } from '../quotas/index.js';
 import { type AgentRunInfo, type Observability, runOutcome } from '../observability/index.js';
+import type { QuotaService } from '../quotas/index.js';
 import type { RunRecord, RunStatus, SessionRecord, Store } from '../store/types.js';
 import type { RuntimeAgent } from './agent/context.js';
 import { trailingToolResults } from './agent/messages.js';
@@ -72,6 +72,11 @@ export interface StartRunRequest {
   /** Tools the caller executes itself (OpenAI client-side tools); a call to one ends the run. */
   clientTools?: readonly { name: string; description?: string | undefined; parameters: Record<string, unknown> }[];
   toolChoice?: 'auto' | 'none' | 'required' | { type: 'tool'; toolName: string } | undefined;
+  /**
+   * The caller only waits for the final record (a blocking request): the model is called without
+   * streaming, and the run's events come as each step answers (see `AgentRunInput.blocking`).
+   */
+  blocking?: boolean | undefined;
 }
 
 /** A started run: its ids, its live channel and a promise of its final record. */
@@ -497,6 +502,7 @@ export class RunManager {
         temperature: request.temperature ?? agent.temperature,
         maxOutputTokens: request.maxOutputTokens,
         abortSignal: controller.signal,
+        blocking: request.blocking,
         emit: (event) => channel.emit(event),
         observer: traced,
       });

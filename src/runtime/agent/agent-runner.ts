@@ -48,6 +48,11 @@ export interface AgentRunInput {
   temperature?: number | undefined;
   maxOutputTokens?: number | undefined;
   abortSignal: AbortSignal;
+  /**
+   * Nobody watches the run live (a blocking request): each model step is one non-streaming call
+   * (`doGenerate`), so a step's text arrives as one `RunContent` and its first token with the answer.
+   */
+  blocking?: boolean | undefined;
   emit(event: RunEventInput): void;
   now?: () => number;
   /** Tracing of this run (`observability/agent-trace.ts`): sees every stream part and wraps tool calls. */
@@ -170,6 +175,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunResult> {
     tools: { ...toAiTools(input.tools, input), ...clientToolSet(input) },
     ...(input.toolChoice === undefined ? {} : { toolChoice: input.toolChoice }),
     maxSteps: input.maxSteps,
+    generate: input.blocking,
     onStepRequest: () => {
       stepRequestedAt = now();
       input.observer?.onModelRequest?.();

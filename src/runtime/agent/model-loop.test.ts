@@ -1,5 +1,5 @@
-import type { LanguageModelV3StreamPart } from '@ai-sdk/provider';
-import { jsonSchema, stepCountIs, streamText, type ToolSet, tool } from 'ai';
+import type { LanguageModelV3Content, LanguageModelV3StreamPart } from '@ai-sdk/provider';
+import { generateText, jsonSchema, stepCountIs, streamText, type ToolSet, tool } from 'ai';
 import { convertArrayToReadableStream, MockLanguageModelV3 } from 'ai/test';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -304,5 +304,100 @@ describe('createModelLoop cancellation', () => {
       if (part.type === 'text-delta') controller.abort();
     }
     expect(seen).toEqual(['start-step', 'text-delta', 'abort']);
+  });
+});
+
+/** The content `doGenerate` answers with for the same scripted steps. */
+function generated(steps: LanguageModelV3StreamPart[][]) {
+  return steps.map((parts) => {
+    const content: LanguageModelV3Content[] = [];
+    const texts = new Map<string, { type: 'text'; text: string }>();
+    let finish: Extract<LanguageModelV3StreamPart, { type: 'finish' }> | undefined;
+    for (const part of parts) {
+      if (part.type === 'text-start') {
+        const text = { type: 'text' as const, text: '' };
+        texts.set(part.id, text);
+        content.push(text);
+      } else if (part.type === 'text-delta') {
+        const text = texts.get(part.id);
+        if (text) text.text += part.delta;
+      } else if (part.type === 'tool-call') content.push(part);
+      else if (part.type === 'finish') finish = part;
+    }
+    if (!finish) throw new Error('a generate step needs a finish');
+    return {
+      content,
+      finishReason: finish.finishReason,
+      usage: finish.usage,
+      warnings: [],
+      response: { id: 'resp', modelId: 'mock-model-1', timestamp: new Date(0) },
+    };
+  });
+}
+
+describe('createModelLoop with generate (blocking runs) matches generateText', () => {
+  async function compare(steps: LanguageModelV3StreamPart[][], maxSteps = 5) {
+    const reference = new MockLanguageModelV3({ doGenerate: generated(steps) });
+    const expected = await generateText({
+      model: reference,
+      system: 'You are a test.',
+      messages: [{ role: 'user', content: 'Go.' }],
+      tools: tools(),
+      stopWhen: stepCountIs(maxSteps),
+      maxRetries: 0,
+    });
+    const model = new MockLanguageModelV3({ doGenerate: generated(steps) });
+    const loop = createModelLoop({
+      model,
+      system: 'You are a test.',
+      messages: [{ role: 'user', content: 'Go.' }],
+      tools: tools(),
+      maxSteps,
+      maxRetries: 0,
+      abortSignal: new AbortController().signal,
+      generate: true,
+    });
+    const parts: Record<string, unknown>[] = [];
+    for await (const part of loop.parts) {
+      const projected = project(part);
+      if (projected) parts.push(projected);
+    }
+    expect(model.doStreamCalls).toHaveLength(0);
+    expect(model.doGenerateCalls.map((call) => call.prompt)).toEqual(
+      reference.doGenerateCalls.map((call) => call.prompt),
+    );
+    expect(JSON.parse(JSON.stringify(loop.responseMessages))).toEqual(
+      JSON.parse(JSON.stringify(expected.response.messages)),
+    );
+    expect(parts.filter((part) => part.type === 'finish-step').map((part) => part.finishReason)).toEqual(
+      expected.steps.map((step) => step.finishReason),
+    );
+    expect(parts.filter((part) => part.type === 'text-delta').map((part) => part.text)).toEqual(
+      expected.steps.map((step) => step.text).filter((text) => text !== ''),
+    );
+    return parts;
+  }
+
+  it('answers a text step with one delta', async () => {
+    const parts = await compare([textStep('Hello there friend')]);
+    expect(parts.map((part) => part.type)).toEqual(['start-step', 'text-delta', 'finish-step']);
+  });
+
+  it('runs tools and continues, with invalid calls reported as tool errors', async () => {
+    await compare([
+      toolStep(
+        [
+          { id: 'c1', name: 'add', input: '{"a":2,"b":3}' },
+          { id: 'c2', name: 'add', input: '{"a":"two"}' },
+          { id: 'c3', name: 'fail', input: '{}' },
+        ],
+        'Checking.',
+      ),
+      textStep('The sum is 5'),
+    ]);
+  });
+
+  it('stops at a tool without execute', async () => {
+    await compare([toolStep([{ id: 'c1', name: 'approve', input: '{"what":"deploy"}' }])]);
   });
 });

@@ -14,6 +14,7 @@ import type {
   LanguageModelV3,
   LanguageModelV3CallOptions,
   LanguageModelV3FinishReason,
+  LanguageModelV3GenerateResult,
   LanguageModelV3StreamPart,
 } from '@ai-sdk/provider';
 import {
@@ -56,6 +57,11 @@ export interface ModelLoopOptions {
   maxOutputTokens?: number | undefined;
   /** Called just before each model call (the SDK's `prepareStep`). */
   onStepRequest?: () => void;
+  /**
+   * Nobody watches the run live (a blocking request): each step calls `doGenerate`, one upstream
+   * answer instead of a stream, and its text arrives as one delta per text part.
+   */
+  generate?: boolean | undefined;
 }
 
 /** The loop's parts, and its response messages once the parts are consumed. */
@@ -198,6 +204,42 @@ function toResponseMessages(content: readonly StepContent[]): ModelMessage[] {
   return messages;
 }
 
+/** A `doGenerate` answer as the stream parts `doStream` would have sent for it. */
+function generatedParts(result: LanguageModelV3GenerateResult): LanguageModelV3StreamPart[] {
+  const parts: LanguageModelV3StreamPart[] = [{ type: 'stream-start', warnings: result.warnings }];
+  if (result.response) parts.push({ type: 'response-metadata', ...result.response });
+  result.content.forEach((part, index) => {
+    const id = String(index);
+    switch (part.type) {
+      case 'text':
+      case 'reasoning': {
+        const kind = part.type;
+        parts.push({ type: `${kind}-start`, id });
+        parts.push({ type: `${kind}-delta`, id, delta: part.text });
+        parts.push({
+          type: `${kind}-end`,
+          id,
+          ...(part.providerMetadata === undefined ? {} : { providerMetadata: part.providerMetadata }),
+        });
+        break;
+      }
+      case 'tool-call':
+        parts.push(part);
+        break;
+      default:
+        // Files, sources, provider-executed results and approvals: nothing the loop reads.
+        break;
+    }
+  });
+  parts.push({
+    type: 'finish',
+    usage: result.usage,
+    finishReason: result.finishReason,
+    ...(result.providerMetadata === undefined ? {} : { providerMetadata: result.providerMetadata }),
+  });
+  return parts;
+}
+
 /** Starts the loop; nothing runs until `parts` is iterated. */
 export function createModelLoop(options: ModelLoopOptions): ModelLoop {
   const loop: ModelLoop = { parts: run(), responseMessages: [] };
@@ -228,7 +270,8 @@ export function createModelLoop(options: ModelLoopOptions): ModelLoop {
     const responseMessages = loop.responseMessages;
     for (let step = 0; ; step++) {
       options.onStepRequest?.();
-      let stream: ReadableStream<LanguageModelV3StreamPart>;
+      let reader: ReadableStreamDefaultReader<LanguageModelV3StreamPart> | undefined;
+      let generated: LanguageModelV3StreamPart[] = [];
       const stepMessages = [...prompt.messages, ...responseMessages];
       try {
         const promptMessages = await convertToLanguageModelPrompt({
@@ -245,7 +288,8 @@ export function createModelLoop(options: ModelLoopOptions): ModelLoop {
           abortSignal,
           includeRawChunks: false,
         };
-        ({ stream } = await retry(() => model.doStream(call)));
+        if (options.generate) generated = generatedParts(await retry(() => model.doGenerate(call)));
+        else reader = (await retry(() => model.doStream(call))).stream.getReader();
       } catch (error) {
         yield abortSignal.aborted ? { type: 'abort' } : { type: 'error', error };
         return;
@@ -270,17 +314,16 @@ export function createModelLoop(options: ModelLoopOptions): ModelLoop {
       let responseModelId = model.modelId;
       let responseId: string | undefined;
       let responseTimestamp = new Date();
-      const reader = stream.getReader();
+      let generatedIndex = 0;
       try {
         for (;;) {
           if (abortSignal.aborted) {
-            reader.cancel().catch(() => {});
+            reader?.cancel().catch(() => {});
             yield { type: 'abort' };
             return;
           }
-          const next = await reader.read();
-          if (next.done) break;
-          const chunk = next.value;
+          const chunk = reader ? (await reader.read()).value : generated[generatedIndex++];
+          if (chunk === undefined) break;
           if (chunk.type === 'stream-start') continue;
           if (!started) {
             started = true;
@@ -400,7 +443,7 @@ export function createModelLoop(options: ModelLoopOptions): ModelLoop {
         yield abortSignal.aborted ? { type: 'abort' } : { type: 'error', error };
         return;
       } finally {
-        reader.releaseLock();
+        reader?.releaseLock();
       }
 
       // Tools run once the model finished its step, as the SDK does, and only for a stop or tool-calls finish.

@@ -134,6 +134,8 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
         userId: pinned ?? body.user_id,
         userPinned: pinned !== undefined,
         principal: request.principal?.id,
+        // Nobody reads this run's events live: one non-streaming model call per step is enough.
+        blocking: !body.stream && !body.background,
       });
       if (body.background && !body.stream) {
         return reply.code(202).send({ run_id: handle.runId, session_id: handle.sessionId, status: 'pending' as const });
