@@ -218,8 +218,9 @@ describe.skipIf(skip !== null)('WS /audio (PocketSphinx + eSpeak NG, fake upstre
 
   it('answers ping, status and unknown messages without closing', async () => {
     const client = await VoiceClient.open(url());
-    await client.next((message) => message.type === 'session_ack');
+    // Sent before session_ack (the server is still probing the engines): kept and answered, not lost.
     client.socket.send(JSON.stringify({ type: 'ping' }));
+    await client.next((message) => message.type === 'session_ack');
     await client.next((message) => message.type === 'pong');
     client.socket.send(JSON.stringify({ type: 'status' }));
     const status = await client.next((message) => message.type === 'status');

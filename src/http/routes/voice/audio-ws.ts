@@ -23,6 +23,8 @@ const SERVER_ERROR = 1011;
 const TRY_AGAIN_LATER = 1013;
 /** agtOS pings every 30 s and drops a client that missed the pong. */
 const PING_INTERVAL_MS = 30_000;
+/** Audio kept while the socket opens (engines probed, agent resolved): 30 s of 16 kHz PCM. */
+const MAX_EARLY_BYTES = 30 * 16_000 * 2;
 
 const audioQuery = z.object({
   agent: idSchema.optional(),
@@ -59,26 +61,45 @@ export const audioWsRoutes: FastifyPluginAsync<{ services: Services }> = async (
       throw new AgentOsError('AOS_BAD_REQUEST', 'This endpoint speaks WebSocket: send an Upgrade request');
     },
     wsHandler: (socket: WebSocket, request: FastifyRequest<{ Querystring: z.infer<typeof audioQuery> }>) => {
-      openConversation(services, socket, request).catch((error: unknown) => {
-        request.log.warn({ err: error }, 'voice socket failed to open');
-        if (socket.readyState === socket.OPEN) socket.close(SERVER_ERROR, 'server error');
+      // Listening starts now, before the engines are probed: a client may stream as soon as the socket opens,
+      // and what arrives meanwhile is kept (bounded) for the conversation.
+      const early: { data: Buffer; isBinary: boolean }[] = [];
+      let earlyBytes = 0;
+      let deliver: ((data: Buffer, isBinary: boolean) => void) | null = null;
+      socket.on('message', (data: Buffer, isBinary: boolean) => {
+        if (deliver) deliver(data, isBinary);
+        else if (earlyBytes + data.length <= MAX_EARLY_BYTES) {
+          earlyBytes += data.length;
+          early.push({ data, isBinary });
+        }
       });
+      openConversation(services, socket, request)
+        .then((handler) => {
+          if (!handler) return;
+          deliver = handler;
+          for (const { data, isBinary } of early.splice(0)) handler(data, isBinary);
+        })
+        .catch((error: unknown) => {
+          request.log.warn({ err: error }, 'voice socket failed to open');
+          if (socket.readyState === socket.OPEN) socket.close(SERVER_ERROR, 'server error');
+        });
     },
   });
 };
 
+/** Opens the conversation; resolves with the frame handler, or `null` when the socket was refused or closed. */
 async function openConversation(
   services: Services,
   socket: WebSocket,
   request: FastifyRequest<{ Querystring: z.infer<typeof audioQuery> }>,
-): Promise<void> {
+): Promise<((data: Buffer, isBinary: boolean) => void) | null> {
   // Refusals go out as JSON `error` then a close, since the upgrade has already happened.
   const voice = voiceOf(services);
   const status = await voice.status();
   if (!status.available) {
     socket.send(JSON.stringify({ type: 'error', error: `Voice is not available: ${status.reason ?? 'unknown'}` }));
     socket.close(TRY_AGAIN_LATER, 'Voice not available');
-    return;
+    return null;
   }
   const agentId = await voiceAgent(services, request, request.query.agent);
   const conversation = new VoiceConversation({
@@ -95,10 +116,10 @@ async function openConversation(
     },
     onError: (error) => request.log.warn({ err: error }, 'voice turn failed'),
   });
-  if (socket.readyState !== socket.OPEN) return;
+  if (socket.readyState !== socket.OPEN) return null;
   if (!voice.open(conversation.view())) {
     socket.close(TRY_AGAIN_LATER, 'Max clients reached');
-    return;
+    return null;
   }
   let alive = true;
   const pinger = setInterval(() => {
@@ -113,7 +134,13 @@ async function openConversation(
   socket.on('pong', () => {
     alive = true;
   });
-  socket.on('message', (data: Buffer, isBinary: boolean) => {
+  socket.on('close', () => {
+    clearInterval(pinger);
+    conversation.close();
+    voice.close(conversation.connectionId);
+  });
+  conversation.acknowledge();
+  return (data, isBinary) => {
     alive = true;
     if (isBinary) {
       conversation.receiveAudio(data);
@@ -132,11 +159,5 @@ async function openConversation(
       return;
     }
     conversation.receiveMessage(message as Record<string, unknown>);
-  });
-  socket.on('close', () => {
-    clearInterval(pinger);
-    conversation.close();
-    voice.close(conversation.connectionId);
-  });
-  conversation.acknowledge();
+  };
 }
