@@ -1,7 +1,8 @@
 // Tracing overhead benchmark (issue 10): the same agentos build serving the same blocking runs with tracing on
 // (spans batched to the store, the default) and off (`tracing.enabled: false`), both over the scripted upstream of
 // bench/runs (test/fake-openai.ts, zero delays), each server in its own child process, all on 127.0.0.1. Rounds are
-// interleaved (on, off, off, on, on, off) so drift on the machine hits both sides alike.
+// interleaved (on, off, off, on, …) so drift on the machine hits both sides alike; the summary takes medians of
+// the rounds, which one disturbed round cannot move.
 //
 // Target: runs/s with tracing on ÷ runs/s with tracing off ≥ 0.95 (overhead ≤ 5 %).
 // Usage: npm run bench:tracing  (or: node --import tsx bench/tracing/run.ts after `npm run build`)
@@ -24,7 +25,7 @@ const dir = mkdtempSync(join(tmpdir(), 'agentos-bench-tracing-'));
 const CONCURRENCY = 16;
 const WARM_MS = 1_500;
 const MEASURE_MS = 5_000;
-const ORDER = ['on', 'off', 'off', 'on', 'on', 'off'] as const;
+const ORDER = ['on', 'off', 'off', 'on', 'on', 'off', 'off', 'on', 'on', 'off'] as const;
 const TARGET_RATIO = 0.95;
 
 /** CPU time (user + system, ms) a process used so far; 100 clock ticks per second on Linux. */
@@ -183,22 +184,26 @@ try {
         `server CPU ${result.cpuPerRun.toFixed(2)} ms/run`,
     );
   }
-  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
-  const on = mean(results.on.map((r) => r.rate));
-  const off = mean(results.off.map((r) => r.rate));
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 0 ? ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2 : (sorted[middle] ?? 0);
+  };
+  const on = median(results.on.map((r) => r.rate));
+  const off = median(results.off.map((r) => r.rate));
   const ratio = on / off;
-  const cpuOn = mean(results.on.map((r) => r.cpuPerRun));
-  const cpuOff = mean(results.off.map((r) => r.cpuPerRun));
+  const cpuOn = median(results.on.map((r) => r.cpuPerRun));
+  const cpuOff = median(results.off.map((r) => r.cpuPerRun));
   const traces = (await (await fetch(`${urls.on}/traces?limit=1`)).json()) as { meta: { total_count: number } };
   const noTraces = (await (await fetch(`${urls.off}/traces?limit=1`)).json()) as { meta: { total_count: number } };
   console.log(
-    `\nruns/s tracing on ${on.toFixed(1)}, off ${off.toFixed(1)}: ratio ${ratio.toFixed(3)} (overhead ${((1 - ratio) * 100).toFixed(1)} %)`,
+    `\nmedian runs/s tracing on ${on.toFixed(1)}, off ${off.toFixed(1)}: ratio ${ratio.toFixed(3)} (overhead ${((1 - ratio) * 100).toFixed(1)} %)`,
   );
   console.log(
-    `p50 latency on ${mean(results.on.map((r) => r.p50)).toFixed(1)} ms, off ${mean(results.off.map((r) => r.p50)).toFixed(1)} ms`,
+    `median p50 latency on ${median(results.on.map((r) => r.p50)).toFixed(1)} ms, off ${median(results.off.map((r) => r.p50)).toFixed(1)} ms`,
   );
   console.log(
-    `server CPU per run on ${cpuOn.toFixed(2)} ms, off ${cpuOff.toFixed(2)} ms: off ÷ on ${(cpuOff / cpuOn).toFixed(3)} ` +
+    `median server CPU per run on ${cpuOn.toFixed(2)} ms, off ${cpuOff.toFixed(2)} ms: off ÷ on ${(cpuOff / cpuOn).toFixed(3)} ` +
       `(overhead ${((cpuOn / cpuOff - 1) * 100).toFixed(1)} %; less sensitive to other load than runs/s)`,
   );
   console.log(`traces stored: on ${traces.meta.total_count}, off ${noTraces.meta.total_count}`);
