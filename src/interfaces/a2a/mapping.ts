@@ -18,6 +18,9 @@ import {
   TaskState,
 } from '@a2a-js/sdk';
 import type { AgentConfig } from '../../config/index.js';
+import { AgentOsError } from '../../errors/index.js';
+import { pausedStateOf } from '../../runtime/hitl/pause.js';
+import type { PausedToolExecution, ToolDecisionInput } from '../../runtime/hitl/types.js';
 import type { RunRecord, RunStatus } from '../../store/types.js';
 
 /** The interface URL of one agent: the card, `v1/message:send` and `v1/tasks/…` hang below it. */
@@ -93,17 +96,107 @@ function textPart(text: string): Part {
   return { content: { $case: 'text', value: text }, metadata: undefined, filename: '', mediaType: 'text/plain' };
 }
 
-function message(role: Role, text: string, run: Pick<RunRecord, 'runId' | 'sessionId'>, id: string): Message {
+function dataPart(value: unknown): Part {
+  return { content: { $case: 'data', value }, metadata: undefined, filename: '', mediaType: 'application/json' };
+}
+
+function message(
+  role: Role,
+  text: string,
+  run: Pick<RunRecord, 'runId' | 'sessionId'>,
+  id: string,
+  extra: Part[] = [],
+): Message {
   return {
     messageId: id,
     contextId: run.sessionId,
     taskId: run.runId,
     role,
-    parts: [textPart(text)],
+    parts: [textPart(text), ...extra],
     metadata: undefined,
     extensions: [],
     referenceTaskIds: [],
   };
+}
+
+/** One paused call in words: `calculator({"expression":"6*7"})`, and what it waits for. */
+function describePaused(tool: PausedToolExecution): string {
+  const call = `${tool.tool_name}(${JSON.stringify(tool.tool_args ?? {})})`;
+  const waiting = tool.external_execution_required
+    ? 'its external result'
+    : tool.requires_user_input
+      ? `user input for ${(tool.user_input_schema ?? []).map((field) => field.name).join(', ')}`
+      : 'confirmation';
+  const approval = tool.approval_type === 'required' ? '; an approver (approvals:write) must decide it' : '';
+  return `- ${call} [${tool.tool_call_id}] waits for ${waiting}${approval}`;
+}
+
+/**
+ * The agent's question of a paused run (task `input-required`): the pending tool calls in words, how to
+ * answer, and the calls as a data part `{pending_tools: [...]}` (Agno `ToolExecution` fields).
+ */
+export function pausedMessage(run: RunRecord): Message | undefined {
+  const state = pausedStateOf(run);
+  if (run.status !== 'paused' || !state) return undefined;
+  const text = [
+    'The run is paused at these tool calls:',
+    ...state.tools.map(describePaused),
+    'Reply on this task with "yes" to run them or "no" to refuse them (a note may follow), or with a data part ' +
+      '{"confirmed": true|false, "note": "..."}.',
+  ].join('\n');
+  return message(Role.ROLE_AGENT, text, run, `${run.runId}-paused`, [dataPart({ pending_tools: state.tools })]);
+}
+
+const YES = /^\s*(yes|y|ok|approve|approved|confirm|confirmed)\b[\s,.:;!-]*/i;
+const NO = /^\s*(no|n|reject|rejected|deny|denied|refuse|refused)\b[\s,.:;!-]*/i;
+
+/** What a reply on a paused task decides, before it is applied to each pending call. */
+export interface ReplyDecision {
+  confirmed?: boolean;
+  note?: string;
+}
+
+/**
+ * Reads the reply to an `input-required` task: a data part `{confirmed: boolean, note?: string}`, else text
+ * starting with yes (ok, approve, confirm) or no (reject, deny, refuse), the rest being the note. Anything
+ * else decides nothing (resolved approvals then apply). 400 for a data part of another shape.
+ */
+export function replyDecision(message: Message): ReplyDecision {
+  for (const part of message.parts) {
+    if (part.content?.$case !== 'data') continue;
+    const value = part.content.value as Record<string, unknown> | null;
+    const note = value?.note;
+    if (
+      value === null ||
+      typeof value !== 'object' ||
+      typeof value.confirmed !== 'boolean' ||
+      (note !== undefined && typeof note !== 'string')
+    ) {
+      throw new AgentOsError('AOS_BAD_REQUEST', 'A data part must be {"confirmed": true|false, "note"?: string}');
+    }
+    return { confirmed: value.confirmed, ...(typeof note === 'string' && note !== '' ? { note } : {}) };
+  }
+  const text = messageText(message);
+  for (const [pattern, confirmed] of [
+    [YES, true],
+    [NO, false],
+  ] as const) {
+    const match = pattern.exec(text);
+    if (!match) continue;
+    const note = text.slice(match[0].length).trim();
+    return { confirmed, ...(note === '' ? {} : { note }) };
+  }
+  return {};
+}
+
+/** The reply applied to every pending call of a paused run, as the continue route's `tools`. */
+export function toolDecisionsOf(run: RunRecord, reply: ReplyDecision): ToolDecisionInput[] {
+  if (reply.confirmed === undefined) return [];
+  return (pausedStateOf(run)?.tools ?? []).map((tool) => ({
+    tool_call_id: tool.tool_call_id,
+    confirmed: reply.confirmed,
+    ...(reply.note === undefined ? {} : { confirmation_note: reply.note }),
+  }));
 }
 
 /** The artifact id of a run's reply. */
@@ -121,7 +214,8 @@ export function taskOf(run: RunRecord): Task {
     contextId: run.sessionId,
     status: {
       state: taskStateOf(run.status),
-      message: failure === undefined ? undefined : message(Role.ROLE_AGENT, failure, run, `${run.runId}-error`),
+      message:
+        failure === undefined ? pausedMessage(run) : message(Role.ROLE_AGENT, failure, run, `${run.runId}-error`),
       timestamp: new Date(run.updatedAt).toISOString(),
     },
     artifacts:
@@ -183,14 +277,18 @@ export function artifactChunk(
   };
 }
 
-/** A status change as a stream payload. */
-export function statusChunk(run: Pick<RunRecord, 'runId' | 'sessionId'>, state: TaskState): StreamResponse['payload'] {
+/** A status change as a stream payload; `message` says what an `input-required` task waits for. */
+export function statusChunk(
+  run: Pick<RunRecord, 'runId' | 'sessionId'>,
+  state: TaskState,
+  message?: Message,
+): StreamResponse['payload'] {
   return {
     $case: 'statusUpdate',
     value: {
       taskId: run.runId,
       contextId: run.sessionId,
-      status: { state, message: undefined, timestamp: new Date().toISOString() },
+      status: { state, message, timestamp: new Date().toISOString() },
       metadata: undefined,
     },
   };

@@ -4,8 +4,15 @@
  * `v1/tasks/{id}` and `v1/tasks/{id}:cancel`. Tasks are runs, contexts are sessions. Every route sits behind
  * the same authentication and the same per-agent scopes as the REST run routes (Agno's /a2a skipped them,
  * #8629); runs are filtered by workspace and, under user isolation, by user.
+ *
+ * Human in the loop: a run that pauses at a gated tool call ends its task `input-required`, with a status
+ * message naming the pending calls. A message on that `taskId` (same `contextId`, if it names one) answers
+ * it (`yes` / `no` text, or a data part `{confirmed, note?}`) and continues the run through the same path as
+ * `POST /agents/{id}/runs/{run_id}/continue`, approvals gate included.
  * @module
  */
+
+import type { Message } from '@a2a-js/sdk';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -16,18 +23,22 @@ import {
   artifactChunk,
   messageText,
   parseSendRequest,
+  pausedMessage,
+  replyDecision,
   sendResponseJson,
   statusChunk,
   streamFrame,
   taskJson,
   taskOf,
   taskStateOf,
+  toolDecisionsOf,
 } from '../../../interfaces/a2a/mapping.js';
 import type { RunHandle } from '../../../runtime/run-manager.js';
 import type { Services } from '../../../services.js';
 import type { RunRecord } from '../../../store/types.js';
 import { workspaceOf } from '../../plugins/access-control.js';
 import { effectiveUserId, isOwnedBy } from '../../user-scope.js';
+import { canApprove, deciderOf } from '../approvals/decider.js';
 
 const agentParams = z.object({ agent_id: idSchema });
 const taskParams = z.object({ agent_id: idSchema, task_id: z.string().min(1).max(160) });
@@ -83,9 +94,42 @@ export const a2aRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
     return found.componentType === 'agent' && found.componentId === agentId ? found : undefined;
   }
 
-  /** Starts the run a send/stream request asks for; 400 when the message has no text. */
+  /**
+   * A paused run's row is stored a moment after its stream ends: a reply sent right away may find it
+   * still running. Waits briefly for it to settle (`approvals.continueRun` then refuses what is not paused).
+   */
+  async function settled(task: RunRecord): Promise<RunRecord> {
+    let current = task;
+    for (let attempt = 0; attempt < 40 && (current.status === 'running' || current.status === 'pending'); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      current = (await services.store.runs.get(task.workspaceId, task.runId)) ?? current;
+    }
+    return current;
+  }
+
+  /** Continues the paused run (task) a reply names, exactly as the REST continue route does. */
+  async function continueFrom(request: FastifyRequest, agentId: string, message: Message): Promise<RunHandle> {
+    const found = await findTask(request, agentId, message.taskId);
+    // A context other than the task's names another conversation: the task is not there.
+    if (!found || (message.contextId !== '' && message.contextId !== found.sessionId)) {
+      throw new NotFoundError('Task not found');
+    }
+    const task = await settled(found);
+    return services.approvals.continueRun({
+      run: task,
+      tools: toolDecisionsOf(task, replyDecision(message)),
+      canApprove: canApprove(request),
+      decider: deciderOf(request),
+    });
+  }
+
+  /**
+   * Starts the run a send/stream request asks for, or continues the paused task it replies to; 400 when
+   * a new task's message has no text.
+   */
   async function startFrom(request: FastifyRequest, agentId: string): Promise<RunHandle> {
     const parsed = parseSendRequest(request.body);
+    if (parsed?.message && parsed.message.taskId !== '') return continueFrom(request, agentId, parsed.message);
     const text = messageText(parsed?.message);
     if (!parsed?.message || text === '') {
       throw new AgentOsError('AOS_BAD_REQUEST', 'message needs at least one text part');
@@ -125,6 +169,14 @@ export const a2aRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
     config: { ...run('run'), rateLimitClass: 'message' },
     schema: {
       summary: 'A2A message:send (the finished task) or message:stream (SSE of task, artifact and status updates)',
+      description:
+        'A message without `taskId` starts a task (a run; `contextId` = session). A task ends `input-required` ' +
+        'when the run pauses at a gated tool call, its status message naming the calls; a message with that ' +
+        '`taskId` answers it: text starting with yes/no (the rest is the note) or a data part ' +
+        '`{"confirmed": true|false, "note"?: string}`, applied to every pending call; without either, resolved ' +
+        'approvals apply. It continues the run as `POST /agents/{id}/runs/{run_id}/continue` does: 403 while an ' +
+        '`approval: required` approval is pending (unless the caller has approvals:write), 409 when the task is ' +
+        'not paused.',
       tags: ['Interfaces'],
       operationId: 'a2aSendMessage',
       params: z.object({ agent_id: idSchema, operation: z.enum(['message:send', 'message:stream']) }),
@@ -154,7 +206,7 @@ export const a2aRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
         },
         onEnd: () => {
           void handle.done
-            .then((final) => write(streamFrame(statusChunk(ids, taskStateOf(final.status)))))
+            .then((final) => write(streamFrame(statusChunk(ids, taskStateOf(final.status), pausedMessage(final)))))
             .catch(() => {})
             .finally(() => raw.end());
         },
