@@ -73,16 +73,33 @@ export function resolveRateLimit(
 ): AppliedRateLimit | null {
   const rateLimitClass = rateLimitClassOf(request);
   const subject = rateLimitSubject(request);
-  const principal = (request as FastifyRequest & { principal?: Principal | null }).principal;
-  const keyRules = principal && principal.kind !== 'dev' ? rules.keys?.[principal.id] : undefined;
+  const keyRules = callerRules(rules, request);
   const url = request.routeOptions.url;
   const route = url === undefined ? undefined : `${request.method} ${url}`;
   const routeRule = route === undefined ? undefined : (keyRules?.routes?.[route] ?? rules.routes?.[route]);
   if (route !== undefined && routeRule !== undefined) {
     return routeRule === false ? null : { bucket: `route:${route}:${subject}`, rule: routeRule, rateLimitClass };
   }
-  const classRule = keyRules?.[rateLimitClass] ?? rules[rateLimitClass];
+  const classRule = classRuleFor(rules, request, rateLimitClass);
   return classRule === false ? null : { bucket: `${rateLimitClass}:${subject}`, rule: classRule, rateLimitClass };
+}
+
+function callerRules(rules: Exclude<RateLimitConfig, false>, request: FastifyRequest) {
+  const principal = (request as FastifyRequest & { principal?: Principal | null }).principal;
+  return principal && principal.kind !== 'dev' ? rules.keys?.[principal.id] : undefined;
+}
+
+/**
+ * The rule of one class for the request's caller: its own (`rate_limits.keys.<id>.<class>`), else the class
+ * rule; `false` when not limited. For runs started over an open socket, which count in the class bucket.
+ */
+export function classRuleFor(
+  rules: RateLimitConfig,
+  request: FastifyRequest,
+  rateLimitClass: RateLimitClass,
+): RateLimitRule | false {
+  if (rules === false) return false;
+  return callerRules(rules, request)?.[rateLimitClass] ?? rules[rateLimitClass];
 }
 
 function limitsNothing(rules: RateLimitConfig): boolean {

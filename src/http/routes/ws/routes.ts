@@ -13,7 +13,7 @@ import { AgentOsError, isAgentOsError } from '../../../errors/index.js';
 import { dropNulls } from '../../../events/index.js';
 import type { Services } from '../../../services.js';
 import { workspaceOf } from '../../plugins/access-control.js';
-import { rateLimitSubject } from '../../plugins/rate-limit.js';
+import { classRuleFor, rateLimitSubject } from '../../plugins/rate-limit.js';
 import { effectiveUserId } from '../../user-scope.js';
 import { agentParams } from '../runs/schemas.js';
 
@@ -114,11 +114,14 @@ export const wsRoutes: FastifyPluginAsync<{ services: Services }> = async (fasti
   });
 };
 
-/** Counts one run against the caller's `message` bucket; throws 429/503 like the HTTP limiter. */
+/**
+ * Counts one run against the caller's `message` bucket (its own rule when `rate_limits.keys` sets one) and
+ * checks its daily budget; throws 429/503 like the HTTP hooks, which see only the socket's upgrade.
+ */
 export async function consumeMessageLimit(services: Services, request: FastifyRequest): Promise<void> {
-  const rules = services.config.rate_limits;
-  if (rules === false || rules.message === false) return;
-  const rule = rules.message;
+  if (request.principal) await services.quotas.checkKey(request.principal.id);
+  const rule = classRuleFor(services.config.rate_limits, request, 'message');
+  if (rule === false) return;
   let decision: Awaited<ReturnType<Services['store']['rateLimits']['consume']>>;
   try {
     decision = await services.store.rateLimits.consume(
