@@ -293,8 +293,11 @@ class WorkflowSocket {
   /** Counts one run against the caller's `workflow_run` bucket; throws 429/503 like the HTTP limiter. */
   private async consumeWorkflowRunLimit(): Promise<void> {
     const rules = this.services.config.rate_limits;
-    if (rules === false || rules.workflow_run === false) return;
-    const rule = rules.workflow_run;
+    if (rules === false) return;
+    // The caller's own rule (`rate_limits.keys.<id>.workflow_run`) wins, as on the HTTP limiter.
+    const own = this.principal && this.principal.kind !== 'dev' ? rules.keys?.[this.principal.id] : undefined;
+    const rule = own?.workflow_run ?? rules.workflow_run;
+    if (rule === false) return;
     let decision: Awaited<ReturnType<Services['store']['rateLimits']['consume']>>;
     try {
       const subject =
