@@ -14,7 +14,11 @@ describe('retrieval spans', () => {
     test = await buildTestApp(
       {
         knowledge: [{ id: 'handbook', name: 'Handbook' }],
-        agents: [{ id: 'librarian', name: 'Librarian', model: 'openai:gpt-4o-mini', knowledge: 'handbook' }],
+        agents: [
+          { id: 'librarian', name: 'Librarian', model: 'openai:gpt-4o-mini', knowledge: 'handbook' },
+          { id: 'companion', name: 'Companion', model: 'openai:gpt-4o-mini', memory: true },
+        ],
+        memory: { embedder: 'local:default' },
       },
       { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'test-key' },
     );
@@ -81,6 +85,25 @@ describe('retrieval spans', () => {
     });
     expect(Date.parse(embedding.start_time)).toBeGreaterThanOrEqual(Date.parse(retrieval.start_time));
     expect(Date.parse(embedding.end_time)).toBeLessThanOrEqual(Date.parse(retrieval.end_time));
+  });
+
+  it('puts the memory recall embedding under the agent span', async () => {
+    fake.script({ text: 'Hello again.' });
+    const run = await test.app.inject({
+      method: 'POST',
+      url: '/agents/companion/runs',
+      payload: { message: 'Do you remember my kettle?', user_id: 'ada' },
+    });
+    expect(run.json().status).toBe('completed');
+    const list = (await test.app.inject({ method: 'GET', url: `/traces?run_id=${run.json().run_id}` })).json();
+    const detail: Json = (await test.app.inject({ method: 'GET', url: `/traces/${list.traces[0].trace_id}` })).json();
+    const agent = detail.tree[0];
+    const embedding = agent.spans.find((node: Json) => node.type === 'EMBEDDING');
+    expect(embedding).toMatchObject({
+      name: 'embeddings default',
+      parent_id: agent.id,
+      metadata: { 'gen_ai.operation.name': 'embeddings', 'agentos.embeddings.inputs': 1 },
+    });
   });
 
   it('opens no embeddings span for an embedder call outside any span (ingestion)', async () => {

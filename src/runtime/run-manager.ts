@@ -412,6 +412,8 @@ export class RunManager {
     workspaceId: string,
     request: StartRunRequest,
     agent: AgentConfig,
+    /** The run's agent span: the recall's `embeddings` span nests under it. */
+    traceParent?: AgentRunInfo['parent'],
   ): Promise<RecallResult | undefined> {
     if (!agent.memory || !this.options.memory) return undefined;
     try {
@@ -419,6 +421,7 @@ export class RunManager {
         workspaceId,
         userId: request.userId ?? null,
         message: request.message,
+        traceParent,
       });
     } catch (error) {
       this.options.logger.warn({ err: error, agent: agent.id }, 'memory recall failed');
@@ -460,7 +463,7 @@ export class RunManager {
           : newSession
             ? Promise.resolve([])
             : this.history(workspaceId, sessionId, agent),
-        resume ? Promise.resolve(undefined) : this.recall(workspaceId, request, agent),
+        resume ? Promise.resolve(undefined) : this.recall(workspaceId, request, agent, traced?.spanContext),
       ]);
       const agentTools = this.options.tools(agent);
       // Continuing: the paused calls' results first, then the loop resumes right after them.
