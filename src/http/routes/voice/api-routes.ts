@@ -88,7 +88,7 @@ export const voiceApiRoutes: FastifyPluginAsync<{ services: Services }> = async 
         }),
       },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const agentId = await voiceAgent(services, request, request.query.agentId);
       const voice = voiceOf(services);
       const status = await voice.status();
@@ -102,8 +102,8 @@ export const voiceApiRoutes: FastifyPluginAsync<{ services: Services }> = async 
 
       const controller = new AbortController();
       // A caller that hangs up stops the engines and the run.
-      request.raw.on('close', () => {
-        if (!request.raw.complete || request.raw.destroyed) controller.abort(new Error('client closed'));
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished) controller.abort(new Error('client closed'));
       });
       const sttStarted = performance.now();
       const heard = await voice.transcribe(pcm, controller.signal);
@@ -113,23 +113,23 @@ export const voiceApiRoutes: FastifyPluginAsync<{ services: Services }> = async 
 
       const sessionId = request.query.sessionId ?? crypto.randomUUID();
       const agentStarted = performance.now();
-      const reply = await agentPort(services, request, agentId)(transcript, sessionId, () => {}, controller.signal);
+      const answer = await agentPort(services, request, agentId)(transcript, sessionId, () => {}, controller.signal);
       const agentMs = performance.now() - agentStarted;
-      if (reply.status === 'error') {
-        throw new AgentOsError('AOS_MODEL_PROVIDER_ERROR', `The agent failed: ${reply.error ?? 'unknown error'}`);
+      if (answer.status === 'error') {
+        throw new AgentOsError('AOS_MODEL_PROVIDER_ERROR', `The agent failed: ${answer.error ?? 'unknown error'}`);
       }
       const ttsStarted = performance.now();
       const splitter = new SentenceSplitter();
-      const sentences = [...splitter.push(reply.text), ...splitter.flush()];
+      const sentences = [...splitter.push(answer.text), ...splitter.flush()];
       const audio: Buffer[] = [];
       for (const sentence of sentences) audio.push(await voice.synthesize(sentence, controller.signal));
       const out = Buffer.concat(audio);
       return {
         transcript,
-        text: reply.text,
+        text: answer.text,
         audio: encodeWav(out).toString('base64'),
         sessionId,
-        runId: reply.runId ?? null,
+        runId: answer.runId ?? null,
         metadata: {
           inputDurationMs: pcmDurationMs(pcm),
           outputDurationMs: pcmDurationMs(out),
