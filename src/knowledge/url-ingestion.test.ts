@@ -18,6 +18,11 @@ describe('URL ingestion through the SSRF guard', () => {
   let site: { server: Server; port: number };
   let secret: { server: Server; port: number };
   let secretHits = 0;
+  // `/held.txt` answers only once the test releases it: content stays `processing` meanwhile.
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
 
   beforeAll(async () => {
     secret = await listen((_request, response) => {
@@ -28,6 +33,11 @@ describe('URL ingestion through the SSRF guard', () => {
       if (request.url === '/doc.html') {
         response.setHeader('content-type', 'text/html');
         response.end('<html><body><h1>Lighthouse</h1><p>The lighthouse lamp rotates twice a minute.</p></body></html>');
+      } else if (request.url === '/held.txt') {
+        void held.then(() => {
+          response.setHeader('content-type', 'text/plain');
+          response.end('Obsidian shelf inventory, counted by hand.');
+        });
       } else if (request.url === '/to-loopback') {
         response.writeHead(302, { location: `http://127.0.0.1:${secret.port}/` }).end();
       } else if (request.url === '/to-metadata') {
@@ -75,6 +85,41 @@ describe('URL ingestion through the SSRF guard', () => {
       }),
     );
     expect(hits.data[0].content).toContain('The lighthouse lamp rotates twice a minute.');
+  });
+
+  it('stamps the chunks with metadata patched while the content was still being ingested', async () => {
+    const post = (path: string, method: string, body: unknown) =>
+      fetch(`${server.url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const accepted = await json(
+      await post('/knowledge/content', 'POST', {
+        url: `http://127.0.0.1:${site.port}/held.txt`,
+        metadata: { shelf: 'a' },
+      }),
+    );
+    const patched = await post(`/knowledge/content/${accepted.id}`, 'PATCH', { metadata: { shelf: 'b' } });
+    expect(await json(patched)).toMatchObject({ status: 'processing', metadata: { shelf: 'b' } });
+    release();
+    for (;;) {
+      const status = await json(await fetch(`${server.url}/knowledge/content/${accepted.id}/status`));
+      if (status.status !== 'processing') break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const search = async (shelf: string) =>
+      (
+        await json(
+          await post('/knowledge/search', 'POST', {
+            query: 'obsidian shelf',
+            search_type: 'keyword',
+            filters: { shelf },
+          }),
+        )
+      ).data as { content_id: string }[];
+    expect((await search('b')).map((hit) => hit.content_id)).toEqual([accepted.id]);
+    expect(await search('a')).toEqual([]);
   });
 
   it.each([
