@@ -252,6 +252,19 @@ describe.skipIf(skip !== null)('WS /audio (PocketSphinx + eSpeak NG, fake upstre
     expect(pcmDurationMs(wav?.pcm ?? Buffer.alloc(0))).toBeGreaterThan(500);
     expect(body.metadata.outputDurationMs).toBeGreaterThan(500);
 
+    // Multipart works too, and the same session carries the conversation on (history reaches the model).
+    fake.script({ text: 'Still sunny.' });
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(encodeWav(sentence))], { type: 'audio/wav' }), 'turn.wav');
+    const again = await fetch(`${server.url}/api/chat/voice?sessionId=${body.sessionId}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}` },
+      body: form,
+    });
+    expect(again.status).toBe(200);
+    expect(await json(again)).toMatchObject({ text: 'Still sunny.', sessionId: body.sessionId });
+    expect(JSON.stringify(fake.modelRequests.at(-1)?.body.messages)).toContain('Sunny all day.');
+
     const bad = await fetch(`${server.url}/api/chat/voice`, {
       method: 'POST',
       headers: { authorization: `Bearer ${KEY}`, 'content-type': 'audio/wav' },
