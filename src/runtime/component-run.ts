@@ -128,6 +128,8 @@ export async function launchComponentRun(
 ): Promise<RunHandle> {
   const { store, runs, logger } = deps;
   const now = deps.now ?? Date.now;
+  // A caller whose daily budget is used up starts nothing, whatever surface it came through (429).
+  if (!request.existing) await runs.checkCallerQuota(request.principal);
   let runId: string;
   let sessionId: string;
   let newSession = false;

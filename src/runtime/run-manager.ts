@@ -105,7 +105,7 @@ export interface RunManagerOptions {
   /** Traces and counts each run (issue 10); absent in tools that need neither. */
   observability?: Pick<Observability, 'startAgentRun'> | undefined;
   /** Daily budgets (issue 5): checked before a run starts, usage added after it ends. */
-  quotas?: Pick<QuotaService, 'checkAgent' | 'record'> | undefined;
+  quotas?: Pick<QuotaService, 'checkAgent' | 'checkKey' | 'record'> | undefined;
   /** This process's lease owner id; defaults to `host:pid:nonce`. */
   instanceId?: string;
   heartbeatMs?: number;
@@ -248,6 +248,7 @@ export class RunManager {
     const agent = request.agent ?? (await this.resolveAgent(request.workspaceId, request.agentId));
     // Before anything is created: a used-up budget refuses the run (429 AOS_QUOTA_EXCEEDED).
     await this.options.quotas?.checkAgent(request.workspaceId, agent.id);
+    await this.checkCallerQuota(request.principal);
     const { store } = this.options;
     const { sessionId, isNew } = await this.ensureSession(request, agent);
     const runId = randomUUID();
@@ -655,6 +656,11 @@ export class RunManager {
     await quotas.record(run).catch((error: unknown) => {
       logger.warn({ err: error, agent_id: agentId }, 'recording usage failed');
     });
+  }
+
+  /** Throws `AOS_QUOTA_EXCEEDED` (429) when the caller's daily budget is used up; nothing for an unknown caller. */
+  async checkCallerQuota(principal: string | undefined): Promise<void> {
+    if (principal !== undefined) await this.options.quotas?.checkKey(principal);
   }
 
   /** Throws `AOS_QUOTA_EXCEEDED` (429) when the agent's daily budget in the workspace is used up. */

@@ -88,6 +88,8 @@ function starter(context: McpCallContext, args: { user_id?: string | undefined }
     workspaceId: workspaceOf(context.request),
     userId: pinned ?? args.user_id,
     userPinned: pinned !== undefined,
+    // Usage and budgets count against the caller (quotas).
+    principal: context.request.principal?.id,
   };
 }
 
