@@ -11,6 +11,7 @@ import {
   type Authenticator,
   createAuthenticator,
   createJwtVerifier,
+  expandRoles,
   isValidScope,
   type StaticApiKey,
 } from './auth/index.js';
@@ -110,7 +111,8 @@ function staticKeys(config: AgentOsConfig): StaticApiKey[] {
     if (bad !== undefined) throw new ConfigError([`auth.api_keys[${index}].scopes: invalid scope "${bad}"`], 'auth');
     return {
       name: entry.name,
-      scopes: entry.scopes,
+      // A role expands here, once: config keys are not stored, so their grant is fixed at start-up.
+      scopes: expandRoles(entry.role === undefined ? [] : [entry.role], entry.scopes),
       ...(entry.key === undefined ? {} : { key: entry.key }),
       ...(entry.key_sha256 === undefined ? {} : { keySha256: entry.key_sha256 }),
     };

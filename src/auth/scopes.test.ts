@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ROLE_NAMES } from '../config/schema.js';
 import {
   coversScopes,
   expandRoles,
@@ -6,6 +7,7 @@ import {
   isValidScope,
   parseRequirement,
   ROLE_SCOPES,
+  ROLES,
   type Role,
 } from './scopes.js';
 
@@ -64,5 +66,11 @@ describe('roles', () => {
     expect(coversScopes(['agents:x:run'], ['agents:*:run'])).toBe(false);
     expect(coversScopes(ROLE_SCOPES.admin, ['admin'])).toBe(false);
     expect(coversScopes(['admin'], ['admin', 'keys:write'])).toBe(true);
+  });
+});
+
+describe('role names', () => {
+  it('the config schema names the same roles as the role table', () => {
+    expect([...ROLE_NAMES]).toEqual([...ROLES]);
   });
 });

@@ -209,20 +209,31 @@ const databaseSchema = strictObject({ url: databaseUrlSchema.default(DEFAULT_DAT
 
 const scopeSchema = z.string().regex(/^\S+$/, { error: 'expected a scope such as admin or agents:read' });
 
-const apiKeyObjectSchema = strictObject({
-  name: nonEmptyString,
-  key: nonEmptyString.optional(),
-  key_sha256: z
-    .string()
-    .regex(/^[0-9a-fA-F]{64}$/, { error: 'expected 64 hex characters (a SHA-256 digest)' })
-    .transform((digest) => digest.toLowerCase())
-    .optional(),
-  scopes: z.array(scopeSchema).default(['admin']),
-}).superRefine((apiKey, context) => {
-  if ((apiKey.key === undefined) === (apiKey.key_sha256 === undefined)) {
-    context.addIssue({ code: 'custom', message: 'set exactly one of key or key_sha256' });
-  }
-});
+/** The roles of `auth/scopes.ts` (config is a leaf and names them itself; a test keeps both lists equal). */
+export const ROLE_NAMES = ['viewer', 'editor', 'admin', 'owner'] as const;
+
+const apiKeyObjectSchema = z.preprocess(
+  // A key with a role and no scopes gets only its role, not the default admin scope.
+  (input) =>
+    typeof input === 'object' && input !== null && 'role' in input && !('scopes' in input)
+      ? { ...input, scopes: [] }
+      : input,
+  strictObject({
+    name: nonEmptyString,
+    key: nonEmptyString.optional(),
+    key_sha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, { error: 'expected 64 hex characters (a SHA-256 digest)' })
+      .transform((digest) => digest.toLowerCase())
+      .optional(),
+    scopes: z.array(scopeSchema).default(['admin']),
+    role: z.enum(ROLE_NAMES).optional(),
+  }).superRefine((apiKey, context) => {
+    if ((apiKey.key === undefined) === (apiKey.key_sha256 === undefined)) {
+      context.addIssue({ code: 'custom', message: 'set exactly one of key or key_sha256' });
+    }
+  }),
+);
 
 /** One API key from the config, after strings were turned into admin keys. */
 export type ApiKeyConfig = z.output<typeof apiKeyObjectSchema>;

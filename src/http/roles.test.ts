@@ -113,3 +113,26 @@ describe('roles: owner ⊇ admin ⊇ editor ⊇ viewer', () => {
     expect(await status(key.plaintext, 'GET', '/sessions')).toBe(401);
   });
 });
+
+describe('config keys with a role', () => {
+  it('expand the role and get no admin scope by default', async () => {
+    const test = await buildTestApp({
+      auth: {
+        api_keys: [
+          { name: 'viewer', key: 'aos_roles_config_viewer_0123456789', role: 'viewer' },
+          { name: 'mixed', key: 'aos_roles_config_mixed_01234567890', role: 'viewer', scopes: ['sessions:delete'] },
+        ],
+      },
+    });
+    try {
+      const status = async (key: string, method: 'GET' | 'DELETE', url: string) =>
+        (await test.app.inject({ method, url, headers: { authorization: `Bearer ${key}` } })).statusCode;
+      expect(await status('aos_roles_config_viewer_0123456789', 'GET', '/sessions')).toBe(200);
+      expect(await status('aos_roles_config_viewer_0123456789', 'DELETE', '/sessions/nope')).toBe(403);
+      expect(await status('aos_roles_config_viewer_0123456789', 'GET', '/api/security/audit/verify')).toBe(403);
+      expect(await status('aos_roles_config_mixed_01234567890', 'DELETE', '/sessions/nope')).toBe(404);
+    } finally {
+      await test.close();
+    }
+  });
+});
