@@ -82,6 +82,10 @@ describe('quotas and /api/costs over the real app', () => {
     expect(body.retryAfter).toBe(retryAfter);
     // No run was created for the refused request; the model was asked twice.
     expect(fake.modelRequests).toHaveLength(2);
+    // The refusal is in the audit log.
+    await expect
+      .poll(async () => (await test.services.store.audit.list({ kind: 'quota.exceeded' })).items.length)
+      .toBeGreaterThan(0);
     // Another caller has no budget and is not affected.
     fake.script({ text: 'fine', usage: { prompt_tokens: 1, completion_tokens: 1 } });
     expect((await run(OTHER)).statusCode).toBe(200);
