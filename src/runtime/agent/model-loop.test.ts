@@ -1,5 +1,5 @@
 import type { LanguageModelV3Content, LanguageModelV3StreamPart } from '@ai-sdk/provider';
-import { generateText, jsonSchema, stepCountIs, streamText, type ToolSet, tool } from 'ai';
+import { generateText, jsonSchema, type ModelMessage, stepCountIs, streamText, type ToolSet, tool } from 'ai';
 import { convertArrayToReadableStream, MockLanguageModelV3 } from 'ai/test';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -119,6 +119,7 @@ function project(part: ModelLoopPart): Record<string, unknown> | undefined {
 
 interface Case {
   steps: LanguageModelV3StreamPart[][];
+  messages?: ModelMessage[];
   maxSteps?: number;
   toolChoice?: 'none' | 'required';
 }
@@ -128,7 +129,7 @@ async function viaStreamText(scenario: Case) {
   const result = streamText({
     model,
     system: 'You are a test.',
-    messages: [{ role: 'user', content: 'Go.' }],
+    messages: scenario.messages ?? [{ role: 'user', content: 'Go.' }],
     tools: tools(),
     ...(scenario.toolChoice ? { toolChoice: scenario.toolChoice } : {}),
     stopWhen: stepCountIs(scenario.maxSteps ?? 5),
@@ -154,7 +155,7 @@ async function viaLoop(scenario: Case) {
   const loop = createModelLoop({
     model,
     system: 'You are a test.',
-    messages: [{ role: 'user', content: 'Go.' }],
+    messages: scenario.messages ?? [{ role: 'user', content: 'Go.' }],
     tools: tools(),
     ...(scenario.toolChoice ? { toolChoice: scenario.toolChoice } : {}),
     maxSteps: scenario.maxSteps ?? 5,
@@ -267,6 +268,31 @@ describe('createModelLoop matches streamText', () => {
     const step = toolStep([{ id: 'c1', name: 'add', input: '{"a":1,"b":1}' }]);
     step[step.length - 1] = { type: 'finish', usage: usage(1, 1), finishReason: { unified: 'length', raw: 'length' } };
     await expectSameAsStreamText({ steps: [step] });
+  });
+
+  it('sends a history with tool calls and results as the SDK does, and rejects malformed messages alike', async () => {
+    const history: ModelMessage[] = [
+      { role: 'user', content: [{ type: 'text', text: 'Add 1 and 1.' }] },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'Adding.' },
+          { type: 'tool-call', toolCallId: 'h1', toolName: 'add', input: { a: 1, b: 1 } },
+        ],
+      },
+      {
+        role: 'tool',
+        content: [
+          { type: 'tool-result', toolCallId: 'h1', toolName: 'add', output: { type: 'json', value: { sum: 2 } } },
+        ],
+      },
+      { role: 'assistant', content: 'It is 2.' },
+      { role: 'user', content: 'Go.' },
+    ];
+    await expectSameAsStreamText({ messages: history, steps: [textStep('Done')] });
+    const malformed = [{ role: 'user', content: [{ type: 'text' }] }] as unknown as ModelMessage[];
+    const result = await expectSameAsStreamText({ messages: malformed, steps: [textStep('Never')] });
+    expect(result.parts.map((part) => part.type)).toEqual(['error']);
   });
 
   it('reports a failed model call as an error', async () => {

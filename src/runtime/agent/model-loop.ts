@@ -204,6 +204,20 @@ function toResponseMessages(content: readonly StepContent[]): ModelMessage[] {
   return messages;
 }
 
+/**
+ * Messages whose content is all plain text (a new session's one user message, text-only history)
+ * are valid as they are; the SDK's schema validation of every message costs about a quarter of a
+ * millisecond before the model call, so it runs only for richer content.
+ */
+function isPlainConversation(messages: readonly ModelMessage[]): boolean {
+  if (messages.length === 0) return false;
+  for (const message of messages) {
+    if ((message.role !== 'user' && message.role !== 'assistant') || typeof message.content !== 'string') return false;
+    if (message.providerOptions !== undefined) return false;
+  }
+  return true;
+}
+
 /** A `doGenerate` answer as the stream parts `doStream` would have sent for it. */
 function generatedParts(result: LanguageModelV3GenerateResult): LanguageModelV3StreamPart[] {
   const parts: LanguageModelV3StreamPart[] = [{ type: 'stream-start', warnings: result.warnings }];
@@ -256,7 +270,9 @@ export function createModelLoop(options: ModelLoopOptions): ModelLoop {
         ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
         ...(options.maxOutputTokens === undefined ? {} : { maxOutputTokens: options.maxOutputTokens }),
       });
-      prompt = await standardizePrompt({ system: options.system, messages: options.messages });
+      prompt = isPlainConversation(options.messages)
+        ? { system: options.system, messages: options.messages }
+        : await standardizePrompt({ system: options.system, messages: options.messages });
       prepared = await prepareToolsAndToolChoice({
         tools,
         toolChoice: options.toolChoice,
