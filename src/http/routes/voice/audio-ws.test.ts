@@ -178,7 +178,9 @@ describe.skipIf(skip !== null)('WS /audio (PocketSphinx + eSpeak NG, fake upstre
 
   it('barge-in: speech during the reply stops its audio and cancels its run', async () => {
     const long = Array.from({ length: 12 }, (_, index) => `This is sentence number ${index + 1} of a long answer.`);
-    fake.script({ text: long.join(' '), chunkDelayMs: 20 }, { text: 'Stopped.' });
+    // Streamed slowly (about 7 s), so the run is still going when the caller talks over it.
+    fake.script({ text: long.join(' '), chunkDelayMs: 100 }, { text: 'Stopped.' });
+    const disconnects = fake.disconnects;
     const client = await VoiceClient.open(url());
     const ack = await client.next((message) => message.type === 'session_ack');
     await client.speak(sentence);
@@ -198,6 +200,8 @@ describe.skipIf(skip !== null)('WS /audio (PocketSphinx + eSpeak NG, fake upstre
       runs: { status: string }[];
     };
     expect(runs.map((run) => run.status).sort()).toEqual(['cancelled', 'completed']);
+    // The interrupted run's model stream was abandoned, not left to finish.
+    expect(fake.disconnects).toBeGreaterThan(disconnects);
     await client.close();
   });
 
