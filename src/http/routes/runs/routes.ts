@@ -3,20 +3,18 @@
  * SSE or background), list, get, cancel, and resume a stream from the events table.
  * @module
  */
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseVersion } from '../../../agents/components.js';
-import { AgentOsError, isAgentOsError, NotFoundError } from '../../../errors/index.js';
+import { AgentOsError } from '../../../errors/index.js';
 import type { ToolDecisionInput } from '../../../runtime/hitl/types.js';
-import type { RunManager } from '../../../runtime/run-manager.js';
 import type { Services } from '../../../services.js';
-import type { RunRecord } from '../../../store/types.js';
 import { workspaceOf } from '../../plugins/access-control.js';
-import { openSseStream } from '../../streaming/sse-stream.js';
-import { assertOwnedBy, effectiveUserId } from '../../user-scope.js';
+import { effectiveUserId } from '../../user-scope.js';
 import { canApprove, deciderOf } from '../approvals/decider.js';
-import { pageMeta, pageMetaOf } from '../pagination.js';
+import { pageMeta } from '../pagination.js';
+import { findComponentRun, listComponentRuns, replyWithRun, streamReplay } from './run-handlers.js';
 import { toRunView } from './run-view.js';
 import {
   agentParams,
@@ -54,55 +52,18 @@ function parseToolDecisions(tools: string | unknown[] | undefined): ToolDecision
   return parsed.data as ToolDecisionInput[];
 }
 
-function runNotFound(): NotFoundError {
-  return new NotFoundError('Run not found');
-}
-
-/**
- * The run, if it belongs to this agent (and to the session, when one is named, and to the caller's user
- * under user isolation).
- */
-async function findRun(
-  services: Services,
-  request: FastifyRequest,
-  agentId: string,
-  runId: string,
-  sessionId?: string,
-): Promise<RunRecord> {
-  const found = await services.store.runs.get(workspaceOf(request), runId);
-  const run = assertOwnedBy(found, effectiveUserId(request, services.config), runNotFound);
-  if (run.componentType !== 'agent' || run.componentId !== agentId) throw runNotFound();
-  if (sessionId !== undefined && run.sessionId !== sessionId) throw runNotFound();
-  return run;
-}
-
-/** Streams a run's events after `afterIndex` until it ends (resume), from memory or the events table. */
-async function streamReplay(
-  runs: RunManager,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  runId: string,
-  afterIndex: number,
-) {
-  const sse = openSseStream(reply);
-  try {
-    const unsubscribe = await runs.replay(workspaceOf(request), runId, afterIndex, {
-      onEvent: (event) => sse.sendEvent(event),
-      onEnd: () => sse.end(),
-    });
-    sse.onDisconnect(unsubscribe);
-  } catch (error) {
-    // The 200 and its headers are already sent: the failure travels as one `error` frame, then the end.
-    request.log.warn({ err: error, run_id: runId }, 'resume failed');
-    sse.sendControl('error', { detail: isAgentOsError(error) && error.status < 500 ? error.message : 'Resume failed' });
-    sse.end();
-  }
-}
-
 /** Route table of agent runs. */
 export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fastify, { services }) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const runs = services.runs;
+  /** The agent a request names and its run (`session_id`, when given, must match too). */
+  const agentRunOf = async (request: FastifyRequest, sessionId?: string) => {
+    // `runParams` validated both ids before the handler runs.
+    const params = request.params as { agent_id: string; run_id: string };
+    const agent = await runs.resolveAgent(workspaceOf(request), params.agent_id);
+    const run = await findComponentRun(services, request, 'agent', agent.id, params.run_id, sessionId);
+    return { agent, run };
+  };
 
   app.post('/agents/:agent_id/runs', {
     config: { access: { scope: 'agents:run', scopeParam: 'agent_id' }, uploads: true, rateLimitClass: 'message' },
@@ -137,25 +98,11 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
         // Nobody reads this run's events live: one non-streaming model call per step is enough.
         blocking: !body.stream && !body.background,
       });
-      if (body.background && !body.stream) {
-        return reply.code(202).send({ run_id: handle.runId, session_id: handle.sessionId, status: 'pending' as const });
-      }
-      if (!body.stream) return toRunView(await handle.done, agent.name ?? agent.id);
-      const sse = openSseStream(reply);
-      const unsubscribe = handle.channel.subscribe(-1, {
-        onEvent: (event) => sse.sendEvent(event),
-        onEnd: () => sse.end(),
+      return replyWithRun(services, request, reply, handle, {
+        stream: body.stream,
+        background: body.background,
+        render: (run) => toRunView(run, agent.name ?? agent.id),
       });
-      sse.onDisconnect(() => {
-        unsubscribe();
-        // A plain stream is the run's only consumer: when it goes, the run is cancelled (Agno).
-        if (!body.background) {
-          runs.cancel(workspaceOf(request), handle.runId, 'disconnect').catch((error: unknown) => {
-            request.log.warn({ err: error, run_id: handle.runId }, 'cancelling a disconnected run failed');
-          });
-        }
-      });
-      return reply;
     },
   });
 
@@ -171,22 +118,13 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
     },
     handler: async (request) => {
       const agent = await runs.resolveAgent(workspaceOf(request), request.params.agent_id);
-      const { session_id: sessionId, status, page, limit } = request.query;
-      const userId = effectiveUserId(request, services.config);
-      const result = await services.store.runs.list({
-        workspaceId: workspaceOf(request),
-        componentType: 'agent',
-        componentId: agent.id,
-        ...(userId === undefined ? {} : { userId }),
-        ...(sessionId === undefined ? {} : { sessionId }),
-        ...(status === undefined ? {} : { status }),
-        page,
-        limit,
-      });
-      return {
-        runs: result.items.map((run) => toRunView(run, agent.name ?? agent.id)),
-        meta: pageMetaOf(result.total, { page, limit }),
-      };
+      return listComponentRuns(
+        services,
+        request,
+        { componentType: 'agent', componentId: agent.id },
+        request.query,
+        (run) => toRunView(run, agent.name ?? agent.id),
+      );
     },
   });
 
@@ -201,8 +139,7 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
       response: { 200: runView },
     },
     handler: async (request) => {
-      const agent = await runs.resolveAgent(workspaceOf(request), request.params.agent_id);
-      const run = await findRun(services, request, agent.id, request.params.run_id, request.query.session_id);
+      const { agent, run } = await agentRunOf(request, request.query.session_id);
       return toRunView(run, agent.name ?? agent.id);
     },
   });
@@ -219,8 +156,7 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
       response: { 200: z.object({}) },
     },
     handler: async (request) => {
-      const agent = await runs.resolveAgent(workspaceOf(request), request.params.agent_id);
-      const run = await findRun(services, request, agent.id, request.params.run_id, request.query.session_id);
+      const { run } = await agentRunOf(request, request.query.session_id);
       await runs.cancel(workspaceOf(request), run.runId);
       return {};
     },
@@ -243,34 +179,19 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
       response: { 200: runView, 202: backgroundAccepted },
     },
     handler: async (request, reply) => {
-      const workspaceId = workspaceOf(request);
-      const agent = await runs.resolveAgent(workspaceId, request.params.agent_id);
       const body = request.body ?? { stream: false, background: false };
-      const run = await findRun(services, request, agent.id, request.params.run_id, body.session_id);
+      const { agent, run } = await agentRunOf(request, body.session_id);
       const handle = await services.approvals.continueRun({
         run,
         tools: parseToolDecisions(body.tools),
         canApprove: canApprove(request),
         decider: deciderOf(request),
       });
-      if (body.background && !body.stream) {
-        return reply.code(202).send({ run_id: handle.runId, session_id: handle.sessionId, status: 'pending' as const });
-      }
-      if (!body.stream) return toRunView(await handle.done, agent.name ?? agent.id);
-      const sse = openSseStream(reply);
-      const unsubscribe = handle.channel.subscribe(-1, {
-        onEvent: (event) => sse.sendEvent(event),
-        onEnd: () => sse.end(),
+      return replyWithRun(services, request, reply, handle, {
+        stream: body.stream,
+        background: body.background,
+        render: (done) => toRunView(done, agent.name ?? agent.id),
       });
-      sse.onDisconnect(() => {
-        unsubscribe();
-        if (!body.background) {
-          runs.cancel(workspaceId, handle.runId, 'disconnect').catch((error: unknown) => {
-            request.log.warn({ err: error, run_id: handle.runId }, 'cancelling a disconnected run failed');
-          });
-        }
-      });
-      return reply;
     },
   });
 
@@ -287,11 +208,9 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
       body: resumeRequest.optional(),
     },
     handler: async (request, reply) => {
-      const agent = await runs.resolveAgent(workspaceOf(request), request.params.agent_id);
       const body = request.body ?? { last_event_index: -1 };
-      const run = await findRun(services, request, agent.id, request.params.run_id, body.session_id);
-      await streamReplay(runs, request, reply, run.runId, body.last_event_index);
-      return reply;
+      const { run } = await agentRunOf(request, body.session_id);
+      return streamReplay(runs, request, reply, run.runId, body.last_event_index);
     },
   });
 
@@ -307,10 +226,8 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
       headers: z.object({ 'last-event-id': z.coerce.number().int().min(-1).optional() }).loose(),
     },
     handler: async (request, reply) => {
-      const agent = await runs.resolveAgent(workspaceOf(request), request.params.agent_id);
-      const run = await findRun(services, request, agent.id, request.params.run_id, request.query.session_id);
-      await streamReplay(runs, request, reply, run.runId, request.headers['last-event-id'] ?? -1);
-      return reply;
+      const { run } = await agentRunOf(request, request.query.session_id);
+      return streamReplay(runs, request, reply, run.runId, request.headers['last-event-id'] ?? -1);
     },
   });
 };

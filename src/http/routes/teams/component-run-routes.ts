@@ -4,18 +4,19 @@
  * registration per resource keeps the two tables identical where Agno keeps them identical.
  * @module
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { parseVersion } from '../../../agents/components.js';
 import { idSchema } from '../../../config/index.js';
-import { isAgentOsError, NotFoundError } from '../../../errors/index.js';
-import type { RunHandle, RunManager } from '../../../runtime/run-manager.js';
+import type { RunHandle } from '../../../runtime/run-manager.js';
 import type { Services } from '../../../services.js';
 import type { RunRecord } from '../../../store/types.js';
 import { workspaceOf } from '../../plugins/access-control.js';
 import type { ZodApp } from '../../route-config.js';
-import { openSseStream } from '../../streaming/sse-stream.js';
-import { assertOwnedBy, effectiveUserId } from '../../user-scope.js';
-import { pageMeta, pageMetaOf } from '../pagination.js';
+import { effectiveUserId } from '../../user-scope.js';
+import { runAccessOf } from '../components/run-access.js';
+import { pageMeta } from '../pagination.js';
+import { findComponentRun, listComponentRuns, replyWithRun, streamReplay } from '../runs/run-handlers.js';
 import { backgroundAccepted, resumeRequest, runQuery, runRequest, runsListQuery } from '../runs/schemas.js';
 import { registerTeamContinueRoute } from './continue-route.js';
 
@@ -107,74 +108,40 @@ export interface ComponentRunSpec {
   ): Promise<RunHandle>;
 }
 
-function runNotFound(): NotFoundError {
-  return new NotFoundError('Run not found');
-}
-
-/** The run, if it belongs to this component (and session, and the caller's user under user isolation). */
-export async function findComponentRun(
-  services: Services,
-  request: FastifyRequest,
-  componentType: 'team' | 'workflow',
-  componentId: string,
-  runId: string,
-  sessionId?: string,
-): Promise<RunRecord> {
-  const found = await services.store.runs.get(workspaceOf(request), runId);
-  const run = assertOwnedBy(found, effectiveUserId(request, services.config), runNotFound);
-  if (run.componentType !== componentType || run.componentId !== componentId) throw runNotFound();
-  if (sessionId !== undefined && run.sessionId !== sessionId) throw runNotFound();
-  return run;
-}
-
-async function streamReplay(
-  runs: RunManager,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  runId: string,
-  afterIndex: number,
-): Promise<void> {
-  const sse = openSseStream(reply);
-  try {
-    const unsubscribe = await runs.replay(workspaceOf(request), runId, afterIndex, {
-      onEvent: (event) => sse.sendEvent(event),
-      onEnd: () => sse.end(),
-    });
-    sse.onDisconnect(unsubscribe);
-  } catch (error) {
-    request.log.warn({ err: error, run_id: runId }, 'resume failed');
-    sse.sendControl('error', { detail: isAgentOsError(error) && error.status < 500 ? error.message : 'Resume failed' });
-    sse.end();
-  }
-}
-
-/** Answers a started run as Agno does: 202 (background), SSE (stream) or the final run (blocking). */
-export async function replyWithRun(
+/** Answers a started team or workflow run: 202 (background), SSE (stream) or the final run (blocking). */
+export function replyWithComponentRun(
   services: Services,
   request: FastifyRequest,
   reply: FastifyReply,
   handle: RunHandle,
   options: { stream: boolean; background: boolean; name: string },
 ): Promise<z.infer<typeof compositeRunView> | FastifyReply> {
-  if (options.background && !options.stream) {
-    return reply.code(202).send({ run_id: handle.runId, session_id: handle.sessionId, status: 'pending' as const });
-  }
-  if (!options.stream) return toCompositeRunView(await handle.done, options.name);
-  const sse = openSseStream(reply);
-  const unsubscribe = handle.channel.subscribe(-1, {
-    onEvent: (event) => sse.sendEvent(event),
-    onEnd: () => sse.end(),
+  return replyWithRun(services, request, reply, handle, {
+    stream: options.stream,
+    background: options.background,
+    render: (run) => toCompositeRunView(run, options.name),
   });
-  sse.onDisconnect(() => {
-    unsubscribe();
-    // A plain stream is the run's only consumer: when it goes, the run is cancelled (Agno).
-    if (!options.background) {
-      services.runs.cancel(workspaceOf(request), handle.runId, 'disconnect').catch((error: unknown) => {
-        request.log.warn({ err: error, run_id: handle.runId }, 'cancelling a disconnected run failed');
-      });
-    }
-  });
-  return reply;
+}
+
+/** The start request fields a team and a workflow run take alike, from the caller and the request body. */
+export function componentRunStart(
+  app: FastifyInstance,
+  services: Services,
+  request: FastifyRequest,
+  body: { message: string; session_id?: string | undefined; user_id?: string | undefined },
+) {
+  const pinned = effectiveUserId(request, services.config);
+  return {
+    workspaceId: workspaceOf(request),
+    message: body.message,
+    sessionId: body.session_id,
+    userId: pinned ?? body.user_id,
+    userPinned: pinned !== undefined,
+    principal: request.principal?.id,
+    // Agno: `version` runs a component at that config version.
+    version: parseVersion((body as { version?: unknown }).version),
+    mayRun: runAccessOf(app, request),
+  };
 }
 
 /** Registers create, list, get, cancel and resume of one component type's runs. */
@@ -187,6 +154,13 @@ export function registerComponentRunRoutes(app: ZodApp, services: Services, spec
   const idOf = (request: FastifyRequest) => (request.params as Record<string, string>)[param] as string;
   const runIdOf = (request: FastifyRequest) => (request.params as Record<string, string>).run_id as string;
   const run = (scope: 'run' | 'read') => ({ scope: `${resource}:${scope}`, scopeParam: param });
+  /** The component's name and the run a request names (`session_id`, when given, must match too). */
+  const componentRunOf = async (request: FastifyRequest, sessionId?: string) => {
+    const id = idOf(request);
+    const name = await spec.name(request, id);
+    const found = await findComponentRun(services, request, componentType, id, runIdOf(request), sessionId);
+    return { name, found };
+  };
 
   app.post(`/${resource}/:${param}/runs`, {
     config: { access: run('run'), uploads: true, rateLimitClass: spec.rateLimitClass },
@@ -207,7 +181,11 @@ export function registerComponentRunRoutes(app: ZodApp, services: Services, spec
       const name = await spec.name(request, id);
       const body = request.body;
       const handle = await spec.start(request, id, body);
-      return replyWithRun(services, request, reply, handle, { stream: body.stream, background: body.background, name });
+      return replyWithComponentRun(services, request, reply, handle, {
+        stream: body.stream,
+        background: body.background,
+        name,
+      });
     },
   });
 
@@ -224,22 +202,9 @@ export function registerComponentRunRoutes(app: ZodApp, services: Services, spec
     handler: async (request) => {
       const id = idOf(request);
       const name = await spec.name(request, id);
-      const { session_id: sessionId, status, page, limit } = request.query;
-      const userId = effectiveUserId(request, services.config);
-      const result = await services.store.runs.list({
-        workspaceId: workspaceOf(request),
-        componentType,
-        componentId: id,
-        ...(userId === undefined ? {} : { userId }),
-        ...(sessionId === undefined ? {} : { sessionId }),
-        ...(status === undefined ? {} : { status }),
-        page,
-        limit,
-      });
-      return {
-        runs: result.items.map((item) => toCompositeRunView(item, name)),
-        meta: pageMetaOf(result.total, { page, limit }),
-      };
+      return listComponentRuns(services, request, { componentType, componentId: id }, request.query, (item) =>
+        toCompositeRunView(item, name),
+      );
     },
   });
 
@@ -254,16 +219,7 @@ export function registerComponentRunRoutes(app: ZodApp, services: Services, spec
       response: { 200: compositeRunView },
     },
     handler: async (request) => {
-      const id = idOf(request);
-      const name = await spec.name(request, id);
-      const found = await findComponentRun(
-        services,
-        request,
-        componentType,
-        id,
-        runIdOf(request),
-        request.query.session_id,
-      );
+      const { name, found } = await componentRunOf(request, request.query.session_id);
       return toCompositeRunView(found, name);
     },
   });
@@ -279,16 +235,7 @@ export function registerComponentRunRoutes(app: ZodApp, services: Services, spec
       response: { 200: z.object({}) },
     },
     handler: async (request) => {
-      const id = idOf(request);
-      await spec.name(request, id);
-      const found = await findComponentRun(
-        services,
-        request,
-        componentType,
-        id,
-        runIdOf(request),
-        request.query.session_id,
-      );
+      const { found } = await componentRunOf(request, request.query.session_id);
       await services.runs.cancel(workspaceOf(request), found.runId);
       return {};
     },
@@ -307,12 +254,9 @@ export function registerComponentRunRoutes(app: ZodApp, services: Services, spec
       body: resumeRequest.optional(),
     },
     handler: async (request, reply) => {
-      const id = idOf(request);
-      await spec.name(request, id);
       const body = request.body ?? { last_event_index: -1 };
-      const found = await findComponentRun(services, request, componentType, id, runIdOf(request), body.session_id);
-      await streamReplay(services.runs, request, reply, found.runId, body.last_event_index);
-      return reply;
+      const { found } = await componentRunOf(request, body.session_id);
+      return streamReplay(services.runs, request, reply, found.runId, body.last_event_index);
     },
   });
 
@@ -328,18 +272,8 @@ export function registerComponentRunRoutes(app: ZodApp, services: Services, spec
       headers: z.object({ 'last-event-id': z.coerce.number().int().min(-1).optional() }).loose(),
     },
     handler: async (request, reply) => {
-      const id = idOf(request);
-      await spec.name(request, id);
-      const found = await findComponentRun(
-        services,
-        request,
-        componentType,
-        id,
-        runIdOf(request),
-        request.query.session_id,
-      );
-      await streamReplay(services.runs, request, reply, found.runId, request.headers['last-event-id'] ?? -1);
-      return reply;
+      const { found } = await componentRunOf(request, request.query.session_id);
+      return streamReplay(services.runs, request, reply, found.runId, request.headers['last-event-id'] ?? -1);
     },
   });
 

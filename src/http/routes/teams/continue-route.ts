@@ -13,8 +13,9 @@ import type { ToolDecisionInput } from '../../../runtime/hitl/types.js';
 import type { Services } from '../../../services.js';
 import type { ZodApp } from '../../route-config.js';
 import { canApprove, deciderOf } from '../approvals/decider.js';
+import { findComponentRun } from '../runs/run-handlers.js';
 import { backgroundAccepted, continueRequest, toolDecision } from '../runs/schemas.js';
-import { compositeRunView, findComponentRun, replyWithRun } from './component-run-routes.js';
+import { compositeRunView, replyWithComponentRun } from './component-run-routes.js';
 
 /** Body of a team continue: the agent route's, plus Agno's `requirements`. */
 export const teamContinueRequest = continueRequest.extend({
@@ -110,7 +111,7 @@ export function registerTeamContinueRoute(
         canApprove: canApprove(request),
         decider: deciderOf(request),
       });
-      return replyWithRun(services, request, reply, handle, {
+      return replyWithComponentRun(services, request, reply, handle, {
         stream: body.stream,
         background: body.background,
         name: teamName,

@@ -6,13 +6,11 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { componentName, parseVersion } from '../../../agents/components.js';
+import { componentName } from '../../../agents/components.js';
 import { NotFoundError } from '../../../errors/index.js';
 import type { Services } from '../../../services.js';
 import { workspaceOf } from '../../plugins/access-control.js';
-import { effectiveUserId } from '../../user-scope.js';
-import { runAccessOf } from '../components/run-access.js';
-import { registerComponentRunRoutes } from './component-run-routes.js';
+import { componentRunStart, registerComponentRunRoutes } from './component-run-routes.js';
 
 /** Route table of team runs. */
 export const teamRunRoutes: FastifyPluginAsync<{ services: Services }> = async (fastify, { services }) => {
@@ -32,20 +30,7 @@ export const teamRunRoutes: FastifyPluginAsync<{ services: Services }> = async (
       if (stored === null) throw new NotFoundError('Team not found');
       return stored;
     },
-    start: (request, id, body) => {
-      const pinned = effectiveUserId(request, services.config);
-      return services.teams.start({
-        workspaceId: workspaceOf(request),
-        teamId: id,
-        message: body.message,
-        sessionId: body.session_id,
-        userId: pinned ?? body.user_id,
-        userPinned: pinned !== undefined,
-        principal: request.principal?.id,
-        // Agno: `version` runs a component at that config version.
-        version: parseVersion((body as { version?: unknown }).version),
-        mayRun: runAccessOf(fastify, request),
-      });
-    },
+    start: (request, id, body) =>
+      services.teams.start({ ...componentRunStart(fastify, services, request, body), teamId: id }),
   });
 };

@@ -8,19 +8,18 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { componentName, parseVersion } from '../../../agents/components.js';
+import { componentName } from '../../../agents/components.js';
 import { idSchema } from '../../../config/index.js';
 import { AgentOsError, NotFoundError } from '../../../errors/index.js';
 import type { Services } from '../../../services.js';
 import { workspaceOf } from '../../plugins/access-control.js';
-import { effectiveUserId } from '../../user-scope.js';
-import { runAccessOf } from '../components/run-access.js';
+import { findComponentRun } from '../runs/run-handlers.js';
 import { backgroundAccepted } from '../runs/schemas.js';
 import {
+  componentRunStart,
   compositeRunView,
-  findComponentRun,
   registerComponentRunRoutes,
-  replyWithRun,
+  replyWithComponentRun,
 } from '../teams/component-run-routes.js';
 
 const formBoolean = z.preprocess((value) => {
@@ -74,21 +73,8 @@ export const workflowRunRoutes: FastifyPluginAsync<{ services: Services }> = asy
     noun: 'Workflow',
     rateLimitClass: 'workflow_run',
     name: (request, id) => nameOf(workspaceOf(request), id),
-    start: (request, id, body) => {
-      const pinned = effectiveUserId(request, services.config);
-      return services.workflows.start({
-        workspaceId: workspaceOf(request),
-        workflowId: id,
-        message: body.message,
-        sessionId: body.session_id,
-        userId: pinned ?? body.user_id,
-        userPinned: pinned !== undefined,
-        principal: request.principal?.id,
-        // Agno: `version` runs a component at that config version.
-        version: parseVersion((body as { version?: unknown }).version),
-        mayRun: runAccessOf(fastify, request),
-      });
-    },
+    start: (request, id, body) =>
+      services.workflows.start({ ...componentRunStart(fastify, services, request, body), workflowId: id }),
   });
 
   app.post('/workflows/:workflow_id/runs/:run_id/continue', {
@@ -119,7 +105,7 @@ export const workflowRunRoutes: FastifyPluginAsync<{ services: Services }> = asy
       }
       const confirmed = body.step_requirements?.[0]?.confirmed ?? true;
       const handle = await services.workflows.continue(run, confirmed);
-      return replyWithRun(services, request, reply, handle, {
+      return replyWithComponentRun(services, request, reply, handle, {
         stream: body.stream,
         background: body.background,
         name,
