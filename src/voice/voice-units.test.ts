@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/index.js';
 import { EnergyVad } from './energy-vad.js';
+import { createEspeakTts } from './espeak-tts.js';
 import { LatencyWindow } from './latency-stats.js';
 import { decodeWav, encodeWav, pcmDurationMs, rms, SAMPLE_RATE, toPipelinePcm } from './pcm.js';
-import { parsePocketsphinxOutput } from './pocketsphinx-stt.js';
+import { createPocketsphinxStt, parsePocketsphinxOutput } from './pocketsphinx-stt.js';
 import { SentenceSplitter } from './sentence-splitter.js';
+import { VoiceService } from './voice-service.js';
 
 /** `milliseconds` of a 440 Hz tone at `amplitude`, 16 kHz mono s16le. */
 function tone(milliseconds: number, amplitude = 8000): Buffer {
@@ -139,5 +142,25 @@ describe('LatencyWindow', () => {
     expect(window.summary()).toEqual({ p50: 0, p95: 0, p99: 0, count: 0 });
     for (let value = 1; value <= 100; value++) window.record(value);
     expect(window.summary()).toEqual({ p50: 50, p95: 95, p99: 99, count: 100 });
+  });
+});
+
+describe('missing engines', () => {
+  it('say why, with the install command, instead of failing', async () => {
+    const stt = createPocketsphinxStt({ binary: 'agentos-no-such-pocketsphinx' });
+    const tts = createEspeakTts({ binary: 'agentos-no-such-espeak' });
+    expect(await stt.probe()).toContain('is not installed (run npm run setup:voice');
+    expect(await tts.probe()).toContain('is not installed (run npm run setup:voice');
+    const voice = new VoiceService({ config: parseConfig({}, { source: 'test' }).voice, stt, tts });
+    const status = await voice.status();
+    expect(status).toMatchObject({ available: false, pipeline: null });
+    expect(status.reason).toContain('agentos-no-such-pocketsphinx');
+    expect(status.reason).toContain('agentos-no-such-espeak');
+    await expect(stt.transcribe(Buffer.alloc(320))).rejects.toThrow();
+  });
+
+  it('voice.enabled: false is reported as the reason', async () => {
+    const voice = new VoiceService({ config: parseConfig({ voice: { enabled: false } }, { source: 'test' }).voice });
+    expect(await voice.status()).toMatchObject({ available: false, reason: expect.stringContaining('disabled') });
   });
 });
