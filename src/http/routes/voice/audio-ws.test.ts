@@ -13,6 +13,7 @@ import { createEspeakTts, createPocketsphinxStt, pcmDurationMs, SAMPLE_RATE } fr
 import { decodeWav } from '../../../voice/pcm.js';
 
 const KEY = 'aos_voice_test_key_abcdefghijklmnop';
+const NARROW_KEY = 'aos_voice_narrow_key_abcdefghijklmnop';
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
 const json = async (response: Response): Promise<any> => response.json();
 /** A sentence PocketSphinx's en-us model hears well from eSpeak NG's `en-us+m3` voice (about 2.5 s). */
@@ -285,7 +286,11 @@ describe('WS /audio access and availability (no engines needed)', () => {
     server = await startTestServer({
       env: { AGENTOS_API_KEY: KEY },
       // An OpenAI engine without OPENAI_API_KEY: voice must say why it is unavailable, not crash.
-      config: { agents: [{ id: 'assistant' }], voice: { stt: 'openai:whisper-1' } },
+      config: {
+        agents: [{ id: 'assistant' }, { id: 'other' }],
+        auth: { api_keys: [{ name: 'narrow', key: NARROW_KEY, scopes: ['agents:other:run'] }] },
+        voice: { stt: 'openai:whisper-1' },
+      },
     });
   });
   afterAll(async () => {
@@ -304,8 +309,9 @@ describe('WS /audio access and availability (no engines needed)', () => {
       socket.on('close', (code) => resolve({ close: code, messages }));
     });
 
-  it('refuses a missing token (401) and an unknown agent (404) before the upgrade', async () => {
+  it('refuses a missing token (401), another agent (403) and an unknown agent (404) before the upgrade', async () => {
     expect((await upgrade('')).status).toBe(401);
+    expect((await upgrade(`?token=${NARROW_KEY}&agent=assistant`)).status).toBe(403);
     expect((await upgrade(`?token=${KEY}&agent=nobody`)).status).toBe(404);
   });
 
