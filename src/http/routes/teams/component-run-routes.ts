@@ -123,6 +123,28 @@ export function replyWithComponentRun(
   });
 }
 
+/**
+ * Continues a paused team or workflow run the caller may see: finds it, hands it to `proceed` (which
+ * checks its state and resumes it) and answers as a started run.
+ */
+export async function continueComponentRun(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  target: { componentType: 'team' | 'workflow'; componentId: string; runId: string; name: string },
+  body: { session_id?: string | undefined; stream: boolean; background: boolean },
+  proceed: (run: RunRecord) => Promise<RunHandle>,
+): Promise<z.infer<typeof compositeRunView> | FastifyReply> {
+  const { componentType, componentId, runId, name } = target;
+  const run = await findComponentRun(services, request, componentType, componentId, runId, body.session_id);
+  const handle = await proceed(run);
+  return replyWithComponentRun(services, request, reply, handle, {
+    stream: body.stream,
+    background: body.background,
+    name,
+  });
+}
+
 /** The start request fields a team and a workflow run take alike, from the caller and the request body. */
 export function componentRunStart(
   app: FastifyInstance,

@@ -13,9 +13,8 @@ import type { ToolDecisionInput } from '../../../runtime/hitl/types.js';
 import type { Services } from '../../../services.js';
 import type { ZodApp } from '../../route-config.js';
 import { canApprove, deciderOf } from '../approvals/decider.js';
-import { findComponentRun } from '../runs/run-handlers.js';
 import { backgroundAccepted, continueRequest, toolDecision } from '../runs/schemas.js';
-import { compositeRunView, replyWithComponentRun } from './component-run-routes.js';
+import { compositeRunView, continueComponentRun } from './component-run-routes.js';
 
 /** Body of a team continue: the agent route's, plus Agno's `requirements`. */
 export const teamContinueRequest = continueRequest.extend({
@@ -104,18 +103,15 @@ export function registerTeamContinueRoute(
       const { team_id: teamId, run_id: runId } = request.params;
       const teamName = await name(request, teamId);
       const body = request.body ?? { stream: false, background: false };
-      const run = await findComponentRun(services, request, 'team', teamId, runId, body.session_id);
-      const handle = await services.approvals.continueRun({
-        run,
-        tools: teamToolDecisions(body),
-        canApprove: canApprove(request),
-        decider: deciderOf(request),
-      });
-      return replyWithComponentRun(services, request, reply, handle, {
-        stream: body.stream,
-        background: body.background,
-        name: teamName,
-      });
+      const target = { componentType: 'team' as const, componentId: teamId, runId, name: teamName };
+      return continueComponentRun(services, request, reply, target, body, (run) =>
+        services.approvals.continueRun({
+          run,
+          tools: teamToolDecisions(body),
+          canApprove: canApprove(request),
+          decider: deciderOf(request),
+        }),
+      );
     },
   });
 }

@@ -13,13 +13,12 @@ import { idSchema } from '../../../config/index.js';
 import { AgentOsError, NotFoundError } from '../../../errors/index.js';
 import type { Services } from '../../../services.js';
 import { workspaceOf } from '../../plugins/access-control.js';
-import { findComponentRun } from '../runs/run-handlers.js';
 import { backgroundAccepted } from '../runs/schemas.js';
 import {
   componentRunStart,
   compositeRunView,
+  continueComponentRun,
   registerComponentRunRoutes,
-  replyWithComponentRun,
 } from '../teams/component-run-routes.js';
 
 const formBoolean = z.preprocess((value) => {
@@ -99,16 +98,12 @@ export const workflowRunRoutes: FastifyPluginAsync<{ services: Services }> = asy
       const { workflow_id: workflowId, run_id: runId } = request.params;
       const body = request.body ?? { stream: false, background: false };
       const name = await nameOf(workspaceOf(request), workflowId);
-      const run = await findComponentRun(services, request, 'workflow', workflowId, runId, body.session_id);
-      if (run.status !== 'paused') {
-        throw new AgentOsError('AOS_CONFLICT', `Run ${runId} is ${run.status}; only a paused run can be continued`);
-      }
-      const confirmed = body.step_requirements?.[0]?.confirmed ?? true;
-      const handle = await services.workflows.continue(run, confirmed);
-      return replyWithComponentRun(services, request, reply, handle, {
-        stream: body.stream,
-        background: body.background,
-        name,
+      const target = { componentType: 'workflow' as const, componentId: workflowId, runId, name };
+      return continueComponentRun(services, request, reply, target, body, (run) => {
+        if (run.status !== 'paused') {
+          throw new AgentOsError('AOS_CONFLICT', `Run ${runId} is ${run.status}; only a paused run can be continued`);
+        }
+        return services.workflows.continue(run, body.step_requirements?.[0]?.confirmed ?? true);
       });
     },
   });
