@@ -6,6 +6,7 @@
 // and off; CPU time is the process's (user + system), spans are flushed inside the measured window.
 //
 // Usage: node --import tsx bench/tracing/micro.ts [runs per round, 4000]   (add --cpu-prof to see where it goes)
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,13 +44,12 @@ const parts = [
   },
 ] as unknown as TextStreamPart<ToolSet>[];
 
-let sequence = 0;
 function simulateRun(observability: Observability): void {
-  sequence += 1;
   const trace = observability.startAgentRun({
     workspaceId: 'default',
-    runId: `run-${sequence}`,
-    sessionId: `session-${sequence}`,
+    // Random, as the run manager makes them: the store indexes traces by both.
+    runId: randomUUID(),
+    sessionId: randomUUID(),
     userId: null,
     agentId: 'bench',
     agentName: 'bench',
