@@ -24,6 +24,7 @@ const latency = z.object({ p50: z.number(), p95: z.number(), p99: z.number(), co
 const chatVoiceQuery = z.object({
   agentId: idSchema.optional(),
   sessionId: idSchema.optional(),
+  userId: z.string().min(1).max(256).optional(),
 });
 
 /** Route table of the voice routes under `/api`. */
@@ -66,7 +67,7 @@ export const voiceApiRoutes: FastifyPluginAsync<{ services: Services }> = async 
       description:
         'Send a 16-bit PCM WAV (any rate, mono or stereo) as the raw body (`Content-Type: audio/wav`) or as ' +
         'the multipart field `file`. The audio is transcribed, the agent (`?agentId`, else `default_agent`, else ' +
-        'the first) answers in `?sessionId` (a new session when absent), and the reply is spoken: ' +
+        'the first) answers in `?sessionId` (a new session when absent) for `?userId`, and the reply is spoken: ' +
         '`{transcript, text, audio}` with `audio` a base64 WAV (16 kHz mono). 503 when voice is not available.',
       tags: ['API'],
       operationId: 'agtosChatVoice',
@@ -113,7 +114,12 @@ export const voiceApiRoutes: FastifyPluginAsync<{ services: Services }> = async 
 
       const sessionId = request.query.sessionId ?? crypto.randomUUID();
       const agentStarted = performance.now();
-      const answer = await agentPort(services, request, agentId)(transcript, sessionId, () => {}, controller.signal);
+      const answer = await agentPort(services, request, agentId, request.query.userId)(
+        transcript,
+        sessionId,
+        () => {},
+        controller.signal,
+      );
       const agentMs = performance.now() - agentStarted;
       if (answer.status === 'error') {
         throw new AgentOsError('AOS_MODEL_PROVIDER_ERROR', `The agent failed: ${answer.error ?? 'unknown error'}`);

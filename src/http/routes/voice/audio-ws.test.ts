@@ -132,7 +132,7 @@ describe.skipIf(skip !== null)('WS /audio (PocketSphinx + eSpeak NG, fake upstre
 
   it('hears a spoken sentence, runs the agent and speaks the reply sentence by sentence', async () => {
     fake.script({ text: REPLY });
-    const client = await VoiceClient.open(url('&agent=assistant'));
+    const client = await VoiceClient.open(url('&agent=assistant&user_id=ada'));
     const ack = await client.next((message) => message.type === 'session_ack');
     expect(ack).toMatchObject({ details: { sampleRate: 16_000, channels: 1, bitDepth: 16 } });
     const sessionId = String(ack.sessionId);
@@ -164,6 +164,9 @@ describe.skipIf(skip !== null)('WS /audio (PocketSphinx + eSpeak NG, fake upstre
     // A voice session is a normal session: its run is stored and the conversation can go on in text.
     const runs = await json(await fetch(`${server.url}/sessions/${sessionId}/runs`, { headers }));
     expect(JSON.stringify(runs)).toContain(REPLY);
+    // The session belongs to the user the client named (memory agents remember them).
+    const session = await json(await fetch(`${server.url}/sessions/${sessionId}`, { headers }));
+    expect(session.user_id).toBe('ada');
 
     const stats = await json(await fetch(`${server.url}/api/voice/stats`, { headers }));
     expect(stats.stt.count).toBeGreaterThanOrEqual(1);

@@ -29,6 +29,7 @@ const MAX_EARLY_BYTES = 30 * 16_000 * 2;
 const audioQuery = z.object({
   agent: idSchema.optional(),
   session_id: idSchema.optional(),
+  user_id: z.string().min(1).max(256).optional(),
   token: z.string().optional(),
 });
 
@@ -104,7 +105,7 @@ async function openConversation(
   const agentId = await voiceAgent(services, request, request.query.agent);
   const conversation = new VoiceConversation({
     voice,
-    agent: agentPort(services, request, agentId),
+    agent: agentPort(services, request, agentId, request.query.user_id),
     sessionId: request.query.session_id,
     transport: {
       sendJson: (message) => {

@@ -52,9 +52,15 @@ export async function voiceAgent(owner: Services, request: FastifyRequest, reque
 
 /**
  * Runs `agentId` on each transcribed turn through the normal runtime (the run is stored in the session,
- * so the conversation can continue in text), counted against the `message` rate limit like an HTTP run.
+ * so the conversation can continue in text; with `userId`, memory agents remember that user), counted against
+ * the `message` rate limit like an HTTP run.
  */
-export function agentPort(owner: Services, request: FastifyRequest, agentId: string): AgentPort {
+export function agentPort(
+  owner: Services,
+  request: FastifyRequest,
+  agentId: string,
+  userId?: string | undefined,
+): AgentPort {
   const workspaceId = workspaceOf(request);
   const pinned = effectiveUserId(request, owner.config);
   return async (text, sessionId, onDelta, signal) => {
@@ -64,7 +70,8 @@ export function agentPort(owner: Services, request: FastifyRequest, agentId: str
       agentId,
       message: text,
       sessionId,
-      userId: pinned,
+      // Under user isolation the caller's user replaces any `user_id` the client names.
+      userId: pinned ?? userId,
       userPinned: pinned !== undefined,
       // Usage (quotas) is recorded against the caller, as on every run-starting surface.
       principal: request.principal?.id,
