@@ -2,15 +2,10 @@
  * Two real `agentos serve` processes on one Postgres database (issue 12): streams, cancels, crashes and
  * rate limits hold across replicas. Skipped unless AGENTOS_TEST_PG=1.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createPostgresStore, type PostgresStore } from '../../src/store/postgres/postgres-store.js';
-import { startServe } from '../cli.js';
-import { type FakeOpenAI, startFakeOpenAI } from '../fake-openai.js';
-import { createTestDatabase, PG_ENABLED, type TestDatabase } from '../pg-cluster.js';
+import { describe, expect, it } from 'vitest';
+import { PG_ENABLED } from '../pg-cluster.js';
 import { SseReader } from '../sse.js';
+import { useReplicaPair, waitFor } from './replica-pair.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
 const json = async (response: Response): Promise<any> => response.json();
@@ -33,68 +28,34 @@ const CONFIG = [
   '',
 ].join('\n');
 
-type Replica = Awaited<ReturnType<typeof startServe>>;
-
 const words = (count: number) => Array.from({ length: count }, (_, index) => `w${index}`).join(' ');
 
 function post(url: string, body: unknown): Promise<Response> {
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe.skipIf(!PG_ENABLED)('two replicas on one Postgres', () => {
-  let fake: FakeOpenAI;
-  let dir: string;
-  let database: TestDatabase;
-  let a: Replica;
-  let b: Replica;
+  const pair = useReplicaPair({ config: CONFIG, dirPrefix: 'agentos-replicas-' });
   /** Reads run rows directly: GETs through the replicas would spend the `read` budget the rate-limit test counts. */
-  let store: PostgresStore;
-  const status = async (runId: string) => (await store.runs.get('default', runId))?.status;
-
-  const serve = () => startServe(dir, ['--db', database.url], { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'k' });
-
-  beforeAll(async () => {
-    fake = await startFakeOpenAI();
-    dir = mkdtempSync(join(tmpdir(), 'agentos-replicas-'));
-    writeFileSync(join(dir, 'agentos.config.yaml'), CONFIG);
-    database = await createTestDatabase(inject('pgAdminUrl'));
-    // One after the other: both would migrate, and the migrator's lock makes the second a no-op anyway.
-    a = await serve();
-    b = await serve();
-    store = createPostgresStore({ url: database.url });
-  });
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await store?.close();
-    await fake?.close();
-    await database?.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const status = async (runId: string) => (await pair.store.runs.get('default', runId))?.status;
 
   it('rate limits hold across both replicas (one bucket in the shared store)', async () => {
     // `read` is 6/h per client (this test is the only reader): per-replica buckets would admit all 12.
     const statuses: number[] = [];
     for (let index = 0; index < 12; index++) {
-      const replica = index % 2 === 0 ? a : b;
+      const replica = index % 2 === 0 ? pair.a : pair.b;
       statuses.push((await fetch(`${replica.url}/agents`)).status);
     }
     expect(statuses).toEqual([...Array(6).fill(200), ...Array(6).fill(429)]);
   });
 
   it('a stream started on A is resumed on B with no gap or duplicate, live to the end', async () => {
-    fake.script({ text: words(60), chunkDelayMs: 40 });
-    const started = await post(`${a.url}/agents/echo/runs`, { message: 'stream me', stream: true, background: true });
+    pair.fake.script({ text: words(60), chunkDelayMs: 40 });
+    const started = await post(`${pair.a.url}/agents/echo/runs`, {
+      message: 'stream me',
+      stream: true,
+      background: true,
+    });
     const reader = new SseReader(started);
     const head = await reader.until((frame) => frame.event === 'RunContent' && frame.data.content === 'w2 ');
     await reader.cancel();
@@ -103,7 +64,7 @@ describe.skipIf(!PG_ENABLED)('two replicas on one Postgres', () => {
 
     // B joins while A still runs it: what follows reaches B live, not read after the end.
     expect(await status(runId)).toBe('running');
-    const resumed = await post(`${b.url}/agents/echo/runs/${runId}/resume`, { last_event_index: lastSeen });
+    const resumed = await post(`${pair.b.url}/agents/echo/runs/${runId}/resume`, { last_event_index: lastSeen });
     expect(resumed.status).toBe(200);
     const tail = await new SseReader(resumed).all();
     expect(await status(runId)).toBe('completed');
@@ -118,27 +79,29 @@ describe.skipIf(!PG_ENABLED)('two replicas on one Postgres', () => {
   });
 
   it('a cancel sent to B stops a run executing on A within 1 s', async () => {
-    fake.script({ text: 'never finishes', hang: true });
-    const accepted = await json(await post(`${a.url}/agents/echo/runs`, { message: 'cancel me', background: true }));
+    pair.fake.script({ text: 'never finishes', hang: true });
+    const accepted = await json(
+      await post(`${pair.a.url}/agents/echo/runs`, { message: 'cancel me', background: true }),
+    );
     await waitFor(
-      async () => ((await status(accepted.run_id)) === 'running' && fake.queued === 0 ? true : undefined),
+      async () => ((await status(accepted.run_id)) === 'running' && pair.fake.queued === 0 ? true : undefined),
       10_000,
     );
     const sent = Date.now();
-    const cancelled = await post(`${b.url}/agents/echo/runs/${accepted.run_id}/cancel`, {});
+    const cancelled = await post(`${pair.b.url}/agents/echo/runs/${accepted.run_id}/cancel`, {});
     expect(cancelled.status).toBe(200);
     await waitFor(async () => ((await status(accepted.run_id)) === 'cancelled' ? true : undefined), 5_000);
     // The owner's poll runs every HEARTBEAT_MS (2 s); under 1 s means the NOTIFY did it.
     expect(Date.now() - sent).toBeLessThan(1_000);
-    const events = await store.runEvents.list(accepted.run_id);
+    const events = await pair.store.runEvents.list(accepted.run_id);
     expect(events.map((event) => event.event)).toContain('RunCancelled');
   });
 
   it('a run held by a replica on another host is taken over only once its lease is older than run_lease_ms', async () => {
     // What a replica on another machine leaves behind when it vanishes: its pid means nothing here, so only the
     // heartbeat tells. The row is written as that replica would have written it.
-    await store.sessions.create({ sessionId: 'remote-s', sessionType: 'agent', componentId: 'echo' });
-    await store.runs.create({
+    await pair.store.sessions.create({ sessionId: 'remote-s', sessionType: 'agent', componentId: 'echo' });
+    await pair.store.runs.create({
       runId: 'remote-r',
       sessionId: 'remote-s',
       componentType: 'agent',
@@ -146,7 +109,7 @@ describe.skipIf(!PG_ENABLED)('two replicas on one Postgres', () => {
       status: 'running',
       owner: 'another-host:4242:feedbeef',
     });
-    await store.runEvents.append('remote-r', [
+    await pair.store.runEvents.append('remote-r', [
       { eventIndex: 0, event: 'RunStarted', payload: { event: 'RunStarted' } },
     ]);
     const lastBeat = Date.now();
@@ -158,20 +121,22 @@ describe.skipIf(!PG_ENABLED)('two replicas on one Postgres', () => {
     expect(Date.now() - lastBeat).toBeLessThan(LEASE_MS + 2 * HEARTBEAT_MS);
     // The sweep claims the run by its status first, then closes the stream with a RunError.
     const events = await waitFor(async () => {
-      const stored = await store.runEvents.list('remote-r');
+      const stored = await pair.store.runEvents.list('remote-r');
       return stored.length > 1 ? stored : undefined;
     }, 2_000);
     expect(events.map((event) => event.event)).toEqual(['RunStarted', 'RunError']);
   });
 
   it('kill -9 of A mid-run: B marks the run error within the lease time, and a replay ends', async () => {
-    fake.script({ text: 'interrupted', hang: true });
-    const accepted = await json(await post(`${a.url}/agents/echo/runs`, { message: 'crash me', background: true }));
-    const before = fake.modelRequests.length;
-    await waitFor(async () => (fake.modelRequests.length > before ? true : undefined), 10_000);
-    await a.kill();
+    pair.fake.script({ text: 'interrupted', hang: true });
+    const accepted = await json(
+      await post(`${pair.a.url}/agents/echo/runs`, { message: 'crash me', background: true }),
+    );
+    const before = pair.fake.modelRequests.length;
+    await waitFor(async () => (pair.fake.modelRequests.length > before ? true : undefined), 10_000);
+    await pair.a.kill();
     const killed = Date.now();
-    const resumed = await post(`${b.url}/agents/echo/runs/${accepted.run_id}/resume`, { last_event_index: -1 });
+    const resumed = await post(`${pair.b.url}/agents/echo/runs/${accepted.run_id}/resume`, { last_event_index: -1 });
     expect(resumed.status).toBe(200);
     const frames = await new SseReader(resumed).all();
     expect(Date.now() - killed).toBeLessThan(LEASE_MS + HEARTBEAT_MS);
