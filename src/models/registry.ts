@@ -5,6 +5,7 @@
  */
 import type { LanguageModelV3, SpeechModelV3, TranscriptionModelV3 } from '@ai-sdk/provider';
 import { AgentOsError } from '../errors/index.js';
+import { createHttpFetch } from './http-fetch.js';
 
 /** Provider settings from the environment (read by the config room, passed in here). */
 export interface ProviderEnv {
@@ -18,7 +19,7 @@ export interface ProviderEnv {
 /** Options of {@link createModelRegistry}. */
 export interface ModelRegistryOptions {
   env: ProviderEnv;
-  /** Custom fetch for provider calls (tests, proxies). */
+  /** Custom fetch for provider calls (tests, proxies); language models default to `http-fetch.ts`. */
   fetch?: typeof fetch;
 }
 
@@ -51,6 +52,8 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
   const { env } = options;
   const cache = new Map<string, Promise<LanguageModelV3>>();
   const fetchOption = options.fetch ? { fetch: options.fetch } : {};
+  // Model calls are the hot path of every run: node:http instead of the global fetch (see http-fetch.ts).
+  const modelFetchOption = { fetch: options.fetch ?? createHttpFetch() };
 
   async function build(id: string): Promise<LanguageModelV3> {
     const { provider, model } = split(id);
@@ -64,7 +67,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
         const openai = createOpenAI({
           apiKey: requireKey(env.OPENAI_API_KEY, 'OPENAI_API_KEY', id),
           ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}),
-          ...fetchOption,
+          ...modelFetchOption,
         });
         // The Chat Completions API, which every OpenAI-compatible server (vLLM, LM Studio…) speaks.
         return openai.chat(model);
@@ -74,7 +77,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
         return createAnthropic({
           apiKey: requireKey(env.ANTHROPIC_API_KEY, 'ANTHROPIC_API_KEY', id),
           ...(env.ANTHROPIC_BASE_URL ? { baseURL: env.ANTHROPIC_BASE_URL } : {}),
-          ...fetchOption,
+          ...modelFetchOption,
         })(model);
       }
       case 'ollama': {
@@ -83,7 +86,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
           name: 'ollama',
           baseURL: env.OLLAMA_BASE_URL || DEFAULT_OLLAMA_BASE_URL,
           includeUsage: true,
-          ...fetchOption,
+          ...modelFetchOption,
         })(model);
       }
       default:
