@@ -4,6 +4,8 @@
  * on stdin, never as an argument, so it cannot be read as an option.
  * @module
  */
+
+import { cachedProbe } from './cached-probe.js';
 import { decodeWav, toPipelinePcm } from './pcm.js';
 import { runProcess } from './run-process.js';
 import type { TextToSpeech } from './types.js';
@@ -22,7 +24,6 @@ export interface EspeakOptions {
 export function createEspeakTts(options: EspeakOptions = {}): TextToSpeech {
   const binary = options.binary ?? 'espeak-ng';
   const args = ['--stdout', '-v', options.voice ?? 'en-us', '-s', String(options.wordsPerMinute ?? 160)];
-  let probed: Promise<string | null> | undefined;
 
   async function synthesize(text: string, signal?: AbortSignal): Promise<Buffer> {
     const result = await runProcess(binary, args, { stdin: text, signal });
@@ -36,16 +37,16 @@ export function createEspeakTts(options: EspeakOptions = {}): TextToSpeech {
 
   return {
     id: 'local:espeak-ng',
-    probe() {
-      probed ??= synthesize('ok').then(
+    probe: cachedProbe(() =>
+      // A real synthesis: proves the binary and its voice data load.
+      synthesize('ok').then(
         () => null,
         (error: unknown) =>
           (error as NodeJS.ErrnoException).code === 'ENOENT'
             ? `${binary} is not installed (run npm run setup:voice, or apt-get install espeak-ng)`
             : `${binary} does not work: ${error instanceof Error ? error.message : String(error)}`,
-      );
-      return probed;
-    },
+      ),
+    ),
     synthesize: (text, callOptions) => synthesize(text, callOptions?.signal),
   };
 }

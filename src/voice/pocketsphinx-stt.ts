@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cachedProbe } from './cached-probe.js';
 import { encodeWav, SAMPLE_RATE } from './pcm.js';
 import { runProcess } from './run-process.js';
 import type { SpeechToText, TranscribedWord, Transcription } from './types.js';
@@ -58,7 +59,6 @@ export function createPocketsphinxStt(options: PocketsphinxOptions = {}): Speech
     ...(options.lm ? ['-lm', options.lm] : []),
     ...(options.dict ? ['-dict', options.dict] : []),
   ];
-  let probed: Promise<string | null> | undefined;
 
   async function transcribe(pcm: Buffer, signal?: AbortSignal): Promise<Transcription> {
     // The 0.8 decoder reads a file (it seeks over the header), not a pipe.
@@ -81,17 +81,16 @@ export function createPocketsphinxStt(options: PocketsphinxOptions = {}): Speech
 
   return {
     id: 'local:pocketsphinx',
-    probe() {
-      // A real decode of a moment of silence: proves the binary and its model load, once per process.
-      probed ??= transcribe(Buffer.alloc(SAMPLE_RATE / 5)).then(
+    probe: cachedProbe(() =>
+      // A real decode of a moment of silence: proves the binary and its model load.
+      transcribe(Buffer.alloc(SAMPLE_RATE / 5)).then(
         () => null,
         (error: unknown) =>
           (error as NodeJS.ErrnoException).code === 'ENOENT'
             ? `${binary} is not installed (run npm run setup:voice, or apt-get install pocketsphinx pocketsphinx-en-us)`
             : `${binary} does not work: ${error instanceof Error ? error.message : String(error)}`,
-      );
-      return probed;
-    },
+      ),
+    ),
     transcribe: (pcm, callOptions) => transcribe(pcm, callOptions?.signal),
   };
 }

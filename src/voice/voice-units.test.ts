@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/index.js';
+import { cachedProbe, RETRY_FAILED_PROBE_MS } from './cached-probe.js';
 import { EnergyVad } from './energy-vad.js';
 import { createEspeakTts } from './espeak-tts.js';
 import { LatencyWindow } from './latency-stats.js';
@@ -162,5 +163,28 @@ describe('missing engines', () => {
   it('voice.enabled: false is reported as the reason', async () => {
     const voice = new VoiceService({ config: parseConfig({ voice: { enabled: false } }, { source: 'test' }).voice });
     expect(await voice.status()).toMatchObject({ available: false, reason: expect.stringContaining('disabled') });
+  });
+});
+
+describe('cachedProbe', () => {
+  it('keeps a success for good and asks again after a failure once the retry time has passed', async () => {
+    let clock = 0;
+    const answers: (string | null)[] = ['missing', null, 'never asked'];
+    let calls = 0;
+    const probe = cachedProbe(
+      async () => {
+        calls++;
+        return answers.shift() ?? null;
+      },
+      () => clock,
+    );
+    expect(await probe()).toBe('missing');
+    expect(await probe()).toBe('missing');
+    expect(calls).toBe(1);
+    clock += RETRY_FAILED_PROBE_MS;
+    expect(await probe()).toBeNull();
+    clock += RETRY_FAILED_PROBE_MS * 10;
+    expect(await probe()).toBeNull();
+    expect(calls).toBe(2);
   });
 });
