@@ -83,6 +83,28 @@ describe('/service-accounts', () => {
     expect((await call(editor, 'GET', '/service-accounts')).status).toBe(403);
   });
 
+  it('refuses to mint, revoke, rename or delete for an account holding more than the caller', async () => {
+    const superAdmin = await sign({ scopes: ['admin'], workspace_id: 'w1' });
+    const created = await call(superAdmin, 'POST', '/service-accounts', {
+      name: 'root-bot',
+      scopes: ['admin'],
+      allow_privileged_scopes: true,
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const refused = { status: 403, body: { code: 'AOS_SCOPE_ESCALATION' } };
+    expect(await call(admin, 'POST', `/service-accounts/${id}/tokens`, {})).toMatchObject(refused);
+    expect(await call(admin, 'DELETE', `/service-accounts/${id}/tokens/${created.body.token_info.id}`)).toMatchObject(
+      refused,
+    );
+    expect(await call(admin, 'PATCH', `/service-accounts/${id}`, { name: 'renamed' })).toMatchObject(refused);
+    expect(await call(admin, 'DELETE', `/service-accounts/${id}`)).toMatchObject(refused);
+    const tokens = await call(superAdmin, 'GET', `/service-accounts/${id}/tokens`);
+    expect(tokens.body.data).toHaveLength(1);
+    expect((await call(created.body.token, 'GET', '/sessions')).status).toBe(200);
+    expect((await call(superAdmin, 'POST', `/service-accounts/${id}/tokens`, {})).status).toBe(201);
+  });
+
   it('answers bad input with 4xx', async () => {
     for (const body of [
       { name: 'Not A Slug' },

@@ -80,6 +80,20 @@ function assertGrantable(request: FastifyRequest, role: string | null, scopes: s
   }
 }
 
+/**
+ * Refuses to act on an account whose grant the caller does not hold itself: minting its tokens,
+ * revoking them, renaming or revoking it. Otherwise an admin-role caller could mint a token for an
+ * account with the global `admin` scope, or take away a more privileged account's access.
+ */
+function assertHoldsGrant(request: FastifyRequest, account: ServiceAccountRecord) {
+  const granted = expandRoles(account.role === null ? [] : [account.role], account.scopes);
+  if (!coversScopes(request.principal?.scopes ?? [], granted)) {
+    throw new AgentOsError('AOS_SCOPE_ESCALATION', 'The caller lacks a role or scope this service account holds', {
+      details: { role: account.role, scopes: account.scopes },
+    });
+  }
+}
+
 function toView(account: ServiceAccountRecord): z.infer<typeof serviceAccountView> {
   return {
     id: account.id,
@@ -241,6 +255,7 @@ export const serviceAccountRoutes: FastifyPluginAsync<{ services: Services }> = 
     handler: async (request) => {
       const workspaceId = workspaceOf(request);
       const current = await activeAccount(workspaceId, request.params.service_account_id);
+      assertHoldsGrant(request, current);
       const body = request.body;
       const role = body.role === undefined ? current.role : body.role;
       const scopes = body.scopes === undefined ? current.scopes : scopeStrings(body.scopes);
@@ -273,6 +288,7 @@ export const serviceAccountRoutes: FastifyPluginAsync<{ services: Services }> = 
     handler: async (request, reply) => {
       const workspaceId = workspaceOf(request);
       const account = await activeAccount(workspaceId, request.params.service_account_id);
+      assertHoldsGrant(request, account);
       if (!(await store.serviceAccounts.revoke(workspaceId, account.id))) throw notFound();
       await record(request, AUDIT_KINDS.serviceAccountRevoked, account);
       return reply.code(204).send(null);
@@ -309,6 +325,7 @@ export const serviceAccountRoutes: FastifyPluginAsync<{ services: Services }> = 
     },
     handler: async (request, reply) => {
       const account = await activeAccount(workspaceOf(request), request.params.service_account_id);
+      assertHoldsGrant(request, account);
       const token = await mintToken(account, request.body);
       await record(request, AUDIT_KINDS.serviceAccountTokenCreated, account, { tokenId: token.token_info.id });
       return reply.code(201).send(token);
@@ -326,6 +343,7 @@ export const serviceAccountRoutes: FastifyPluginAsync<{ services: Services }> = 
     },
     handler: async (request, reply) => {
       const account = await activeAccount(workspaceOf(request), request.params.service_account_id);
+      assertHoldsGrant(request, account);
       const key = await store.apiKeys.get(request.params.token_id);
       if (!key || key.serviceAccountId !== account.id || !(await store.apiKeys.revoke(key.id))) throw notFound();
       await record(request, AUDIT_KINDS.serviceAccountTokenRevoked, account, { tokenId: key.id });
