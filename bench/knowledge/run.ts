@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { contentHash, createLocalEmbedder } from '../../src/embeddings/index.js';
 import type { IndexDocument } from '../../src/search/types.js';
 import { createSqliteStore } from '../../src/store/index.js';
+import { ms } from '../lib/timing.js';
 
 const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 100_000);
 const DIMS = 512;
@@ -76,7 +77,6 @@ function stats(samples: number[]): { p50: number; p99: number } {
   const sorted = [...samples].sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
 }
-const ms = (value: number) => `${value.toFixed(2)} ms`;
 
 const dir = mkdtempSync(join(tmpdir(), 'agentos-bench-knowledge-'));
 try {

@@ -21,6 +21,7 @@ import { createModelRegistry } from '../../src/models/registry.js';
 import { RunManager } from '../../src/runtime/run-manager.js';
 import { createAgentToolResolver } from '../../src/runtime/tools/agent-tools.js';
 import { createSqliteStore } from '../../src/store/index.js';
+import { ms, quantile } from '../lib/timing.js';
 
 const MEMORIES = 10_000;
 const OTHER_USERS = 4;
@@ -57,12 +58,6 @@ const TEMPLATES = [
 ];
 const memoryText = () => pick(TEMPLATES)(pick(NOUNS), pick(NOUNS));
 const question = () => `Can you suggest something with ${pick(NOUNS)} or ${pick(NOUNS)} for tomorrow?`;
-
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
-}
-const ms = (value: number) => `${value.toFixed(2)} ms`;
 
 const dir = mkdtempSync(join(tmpdir(), 'agentos-bench-memory-'));
 const logger = createLogger({ level: 'silent', pretty: false });

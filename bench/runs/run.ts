@@ -18,6 +18,7 @@ import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { fixed, median, quantile, sleep } from '../lib/timing.js';
 import { INSTRUCTIONS, REPLY_TEXT } from './constants.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -49,25 +50,6 @@ const TARGETS = { throughputRatio: 0.5, addedFirstTokenMs: 2, idleRssMb: 80, ses
 // ---------------------------------------------------------------------------------------------------------------
 // Small helpers
 
-const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
-
-function quantile(values: number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[index] as number;
-}
-
-function median(values: number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
-
-const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
 
 function freePort(): Promise<number> {

@@ -15,6 +15,7 @@ import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createObservability, type Observability } from '../../src/observability/index.js';
 import { createSqliteStore } from '../../src/store/index.js';
+import { median } from '../lib/timing.js';
 import { REPLY_TEXT } from '../runs/constants.js';
 
 const RUNS = Number(process.argv[2] ?? 4000);
@@ -96,11 +97,6 @@ for (const [index, side] of ROUNDS.entries()) {
   results[side].push(micros);
   console.log(`  round tracing ${side.padEnd(3)}: ${micros.toFixed(1)} µs CPU per run`);
 }
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 0 ? ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2 : (sorted[middle] ?? 0);
-};
 const on = median(results.on);
 const off = median(results.off);
 const least = (values: number[]) => Math.min(...values);

@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { median, sleep } from '../lib/timing.js';
 import { INSTRUCTIONS, REPLY_TEXT } from '../runs/constants.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -34,7 +35,6 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 const children: ChildProcess[] = [];
 
 function freePort(): Promise<number> {
@@ -187,11 +187,6 @@ try {
         `server CPU ${result.cpuPerRun.toFixed(2)} ms/run`,
     );
   }
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 0 ? ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2 : (sorted[middle] ?? 0);
-  };
   const on = median(results.on.map((r) => r.rate));
   const off = median(results.off.map((r) => r.rate));
   const ratio = on / off;
