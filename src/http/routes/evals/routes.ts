@@ -104,7 +104,9 @@ export const evalRoutes: FastifyPluginAsync<{ services: Services }> = async (fas
       description:
         'Runs synchronously: `accuracy` (judge scores 1–10 against `expected_output`), `agent_as_judge` ' +
         '(`criteria`, numeric or binary), `performance` (latency and memory over `num_iterations` after ' +
-        '`warmup_runs`) or `reliability` (`expected_tool_calls`). `model_id` (with `model_provider`) names the ' +
+        '`warmup_runs`) or `reliability` (`expected_tool_calls`; of a team or workflow, the calls its members and ' +
+        'steps made). Exactly one of `agent_id`, `team_id`, `workflow_id`, with its run scope ' +
+        '(`agents:<id>:run`, `teams:<id>:run`, `workflows:<id>:run`). `model_id` (with `model_provider`) names the ' +
         'judge model. The stored `eval_data.passed` says whether the eval passed its threshold.',
       tags: ['Evals'],
       operationId: 'runEval',
