@@ -105,7 +105,8 @@ class VoiceClient {
   }
 }
 
-describe.skipIf(skip !== null)('WS /audio (PocketSphinx + eSpeak NG, fake upstream)', () => {
+// Real engine processes on a shared CI machine: a turn takes seconds, more under load.
+describe.skipIf(skip !== null)('WS /audio (PocketSphinx + eSpeak NG, fake upstream)', { timeout: 60_000 }, () => {
   let fake: FakeOpenAI;
   let server: RunningServer;
   let sentence: Buffer;
