@@ -184,3 +184,38 @@ describe('/service-accounts', () => {
     expect((await test.services.audit.verify()).valid).toBe(true);
   });
 });
+
+describe('/service-accounts under user isolation', () => {
+  let test: TestApp;
+
+  beforeAll(async () => {
+    test = await buildTestApp({
+      agents: [{ id: 'assistant', name: 'Assistant', model: 'local:default' }],
+      auth: { jwt: { secret: SECRET }, user_isolation: true },
+    });
+  });
+  afterAll(async () => {
+    await test.close();
+  });
+
+  async function call(token: string, method: 'GET' | 'POST', url: string, payload?: Record<string, unknown>) {
+    const response = await test.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${token}` },
+      ...(payload === undefined ? {} : { payload }),
+    });
+    return { status: response.statusCode, body: response.json() as Json };
+  }
+
+  it('refuses a caller pinned to its user, whose account tokens would read every user’s sessions', async () => {
+    const pinned = await sign({ role: 'admin', workspace_id: 'w1' });
+    const superAdmin = await sign({ sub: 'root', scopes: ['admin'], workspace_id: 'w1' });
+    const refused = { status: 403, body: { code: 'AOS_SCOPE_ESCALATION' } };
+    expect(await call(pinned, 'POST', '/service-accounts', { name: 'reader' })).toMatchObject(refused);
+    const created = await call(superAdmin, 'POST', '/service-accounts', { name: 'reader' });
+    expect(created.status).toBe(201);
+    expect(await call(pinned, 'POST', `/service-accounts/${created.body.id}/tokens`, {})).toMatchObject(refused);
+    expect((await call(superAdmin, 'POST', `/service-accounts/${created.body.id}/tokens`, {})).status).toBe(201);
+  });
+});

@@ -17,6 +17,7 @@ import { AUDIT_KINDS } from '../../../security/index.js';
 import type { Services } from '../../../services.js';
 import type { ApiKeyRecord, ServiceAccountRecord } from '../../../store/types.js';
 import { workspaceOf } from '../../plugins/access-control.js';
+import { effectiveUserId } from '../../user-scope.js';
 import { pageMetaOf } from '../pagination.js';
 import {
   createdServiceAccountView,
@@ -131,6 +132,20 @@ export const serviceAccountRoutes: FastifyPluginAsync<{ services: Services }> = 
     return account;
   }
 
+  /**
+   * Refuses a caller pinned to its user (`auth.user_isolation`): service-account tokens carry no user, so
+   * one minted by a pinned caller would read every user's sessions and memories. Admins are never pinned.
+   */
+  function assertNotPinned(request: FastifyRequest) {
+    if (effectiveUserId(request, services.config) !== undefined) {
+      throw new AgentOsError(
+        'AOS_SCOPE_ESCALATION',
+        'Under user isolation a caller pinned to its user cannot create service accounts or mint their tokens',
+        { details: { reason: 'user_isolation' } },
+      );
+    }
+  }
+
   async function mintToken(
     account: ServiceAccountRecord,
     lifetime: { expires_in_days: number; never_expires: boolean },
@@ -184,6 +199,7 @@ export const serviceAccountRoutes: FastifyPluginAsync<{ services: Services }> = 
       response: { 201: createdServiceAccountView },
     },
     handler: async (request, reply) => {
+      assertNotPinned(request);
       const body = request.body;
       const role = body.role ?? null;
       const scopes = body.scopes ? scopeStrings(body.scopes) : role === null ? DEFAULT_SCOPES : [];
@@ -325,6 +341,7 @@ export const serviceAccountRoutes: FastifyPluginAsync<{ services: Services }> = 
     },
     handler: async (request, reply) => {
       const account = await activeAccount(workspaceOf(request), request.params.service_account_id);
+      assertNotPinned(request);
       assertHoldsGrant(request, account);
       const token = await mintToken(account, request.body);
       await record(request, AUDIT_KINDS.serviceAccountTokenCreated, account, { tokenId: token.token_info.id });
