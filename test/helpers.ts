@@ -5,11 +5,13 @@
  */
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { type AgentOsConfigInput, parseConfig } from '../src/config/index.js';
 import { createLogger, type Logger } from '../src/logging/logger.js';
 import { type RunningServer, type StartServerOptions, startServer } from '../src/main.js';
 import { createServices, type Services } from '../src/services.js';
+import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
 
 /** A logger that keeps JSON lines in memory, so tests can assert on logs without noise. */
 export function memoryLogger(level = 'warn'): { logger: Logger; lines: () => Record<string, unknown>[] } {
@@ -76,4 +78,89 @@ export async function startTestServer(options: StartServerOptions = {}): Promise
     ...options,
     config: testConfig(options.config ?? {}),
   });
+}
+
+/**
+ * Builds the real app (as {@link buildTestApp}) before the file's tests and closes it after them; with
+ * `clearEachTest`, every test starts from an empty store. Call inside a `describe`; the fields are set once
+ * its `beforeAll` has run.
+ */
+export function useTestApp(input: AgentOsConfigInput = {}, options: { clearEachTest?: boolean } = {}): TestApp {
+  let test: TestApp | undefined;
+  const started = (): TestApp => {
+    if (test === undefined) throw new Error('the test app is used before its beforeAll ran');
+    return test;
+  };
+  beforeAll(async () => {
+    test = await buildTestApp(input);
+  });
+  afterAll(async () => {
+    await test?.close();
+  });
+  if (options.clearEachTest) {
+    beforeEach(async () => {
+      await started().services.store.dangerouslyClearAll();
+    });
+  }
+  return {
+    get app() {
+      return started().app;
+    },
+    get services() {
+      return started().services;
+    },
+    close: () => started().close(),
+  };
+}
+
+/** A real server whose `openai:` models call the scripted fake upstream. */
+export interface FakeUpstreamServer {
+  readonly fake: FakeOpenAI;
+  readonly server: RunningServer;
+}
+
+/**
+ * Starts the scripted fake upstream and a real server on 127.0.0.1:0 pointed at it (as
+ * {@link startTestServer}) before the file's tests, and closes both after them. The fake's script is reset
+ * before each test unless `resetEachTest` is false. Call inside a `describe`.
+ */
+export function useFakeUpstreamServer(
+  options: StartServerOptions & { resetEachTest?: boolean } = {},
+): FakeUpstreamServer {
+  const { resetEachTest = true, ...serverOptions } = options;
+  let fake: FakeOpenAI | undefined;
+  let server: RunningServer | undefined;
+  beforeAll(async () => {
+    fake = await startFakeOpenAI();
+    server = await startTestServer({
+      ...serverOptions,
+      env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'test-key', ...serverOptions.env },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await fake?.close();
+  });
+  if (resetEachTest) beforeEach(() => fake?.reset());
+  return {
+    get fake() {
+      if (fake === undefined) throw new Error('the fake upstream is used before its beforeAll ran');
+      return fake;
+    },
+    get server() {
+      if (server === undefined) throw new Error('the server is used before its beforeAll ran');
+      return server;
+    },
+  };
+}
+
+/** Polls `probe` until it returns a value (not `undefined`); throws after `timeoutMs`. */
+export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 5_000, intervalMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
 }

@@ -62,14 +62,3 @@ export function useReplicaPair({ config, dirPrefix }: ReplicaPairOptions): Repli
   });
   return pair as ReplicaPair;
 }
-
-/** Polls `probe` until it returns a value (not `undefined`); throws after `timeoutMs`. */
-export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}

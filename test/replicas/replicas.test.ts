@@ -3,9 +3,10 @@
  * rate limits hold across replicas. Skipped unless AGENTOS_TEST_PG=1.
  */
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers.js';
 import { PG_ENABLED } from '../pg-cluster.js';
 import { SseReader } from '../sse.js';
-import { useReplicaPair, waitFor } from './replica-pair.js';
+import { useReplicaPair } from './replica-pair.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
 const json = async (response: Response): Promise<any> => response.json();

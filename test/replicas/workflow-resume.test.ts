@@ -3,8 +3,9 @@
  * finished steps are not run again, the event sequence carries on without a gap. Skipped unless AGENTOS_TEST_PG=1.
  */
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers.js';
 import { PG_ENABLED } from '../pg-cluster.js';
-import { useReplicaPair, waitFor } from './replica-pair.js';
+import { useReplicaPair } from './replica-pair.js';
 
 const HEARTBEAT_MS = 500;
 

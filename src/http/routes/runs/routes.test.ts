@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeOpenAI, startFakeOpenAI } from '../../../../test/fake-openai.js';
-import { startTestServer } from '../../../../test/helpers.js';
+import { describe, expect, it } from 'vitest';
+import { useFakeUpstreamServer, waitFor } from '../../../../test/helpers.js';
 import { SseReader } from '../../../../test/sse.js';
 import type { AgentOsConfigInput } from '../../../config/index.js';
-import type { RunningServer } from '../../../main.js';
 
 const AGENTS: AgentOsConfigInput['agents'] = [
   { id: 'echo', name: 'Echo', model: 'openai:gpt-4o-mini', instructions: 'Answer briefly.' },
@@ -14,41 +12,17 @@ const AGENTS: AgentOsConfigInput['agents'] = [
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
 const json = async (response: Response): Promise<any> => response.json();
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe('agent runs over real HTTP', () => {
-  let fake: FakeOpenAI;
-  let server: RunningServer;
+  const testServer = useFakeUpstreamServer({ config: { agents: AGENTS } });
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${server.url}${path}`, {
+    fetch(`${testServer.server.url}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
     });
 
-  beforeAll(async () => {
-    fake = await startFakeOpenAI();
-    server = await startTestServer({
-      env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'test-key' },
-      config: { agents: AGENTS },
-    });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await fake?.close();
-  });
-  beforeEach(() => fake.reset());
-
   it('answers a blocking run in the seed shape', async () => {
-    fake.script({ text: 'Hello there, friend.', usage: { prompt_tokens: 11, completion_tokens: 4 } });
+    testServer.fake.script({ text: 'Hello there, friend.', usage: { prompt_tokens: 11, completion_tokens: 4 } });
     const response = await post('/agents/echo/runs', { message: 'Hi!', user_id: 'alice' });
     expect(response.status).toBe(200);
     const run = await json(response);
@@ -69,7 +43,7 @@ describe('agent runs over real HTTP', () => {
     expect(run.session_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(run.metrics.time).toBeGreaterThan(0);
     expect(new Date(run.created_at).toISOString()).toBe(run.created_at);
-    const upstream = fake.modelRequests[0]?.body;
+    const upstream = testServer.fake.modelRequests[0]?.body;
     expect(upstream?.messages?.[0]).toMatchObject({
       role: 'system',
       content: expect.stringContaining('Answer briefly.'),
@@ -81,10 +55,10 @@ describe('agent runs over real HTTP', () => {
     const form = new FormData();
     form.set('message', 'from a form');
     form.set('stream', 'false');
-    const multipart = await fetch(`${server.url}/agents/echo/runs`, { method: 'POST', body: form });
+    const multipart = await fetch(`${testServer.server.url}/agents/echo/runs`, { method: 'POST', body: form });
     expect(multipart.status).toBe(200);
     expect((await json(multipart)).content).toBe('Echo: from a form');
-    const urlencoded = await fetch(`${server.url}/agents/echo/runs`, {
+    const urlencoded = await fetch(`${testServer.server.url}/agents/echo/runs`, {
       method: 'POST',
       body: new URLSearchParams({ message: 'from urlencoded', stream: 'false' }),
     });
@@ -92,24 +66,24 @@ describe('agent runs over real HTTP', () => {
   });
 
   it('sends history and instructions to the model on the second run of a session', async () => {
-    fake.script({ text: 'First answer.' }, { text: 'Second answer.' });
+    testServer.fake.script({ text: 'First answer.' }, { text: 'Second answer.' });
     const first = await json(await post('/agents/echo/runs', { message: 'first question', session_id: 'thread-1' }));
     expect(first.session_id).toBe('thread-1');
     await post('/agents/echo/runs', { message: 'second question', session_id: 'thread-1' });
-    const messages = fake.modelRequests[1]?.body.messages ?? [];
+    const messages = testServer.fake.modelRequests[1]?.body.messages ?? [];
     expect(messages.map((message) => [message.role, message.content])).toEqual([
       ['system', expect.stringContaining('Answer briefly.')],
       ['user', 'first question'],
       ['assistant', 'First answer.'],
       ['user', 'second question'],
     ]);
-    const listed = await json(await fetch(`${server.url}/agents/echo/runs?session_id=thread-1`));
+    const listed = await json(await fetch(`${testServer.server.url}/agents/echo/runs?session_id=thread-1`));
     expect(listed.runs.map((run: { content: string }) => run.content)).toEqual(['First answer.', 'Second answer.']);
     expect(listed.meta).toMatchObject({ total_count: 2 });
   });
 
   it('streams SSE frames in Agno order, deltas adding up to the content', async () => {
-    fake.script({ text: 'one two three four', usage: { prompt_tokens: 5, completion_tokens: 4 } });
+    testServer.fake.script({ text: 'one two three four', usage: { prompt_tokens: 5, completion_tokens: 4 } });
     const response = await post('/agents/echo/runs', { message: 'count', stream: true });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     expect(response.headers.get('x-frame-options')).toBe('DENY');
@@ -136,7 +110,7 @@ describe('agent runs over real HTTP', () => {
   });
 
   it('emits tool call events with id, name, args and result', async () => {
-    fake.script(
+    testServer.fake.script(
       { toolCalls: [{ id: 'call_1', name: 'calculator', arguments: { expression: '6*7' } }] },
       { text: 'It is 42.' },
     );
@@ -152,19 +126,19 @@ describe('agent runs over real HTTP', () => {
     expect(completed.tool).toMatchObject({ tool_call_id: 'call_1', tool_name: 'calculator' });
     expect(completed.tool.result).toContain('42');
     expect(frames.at(-1)?.data.content).toBe('It is 42.');
-    const toolMessage = fake.modelRequests[1]?.body.messages?.find((message) => message.role === 'tool');
+    const toolMessage = testServer.fake.modelRequests[1]?.body.messages?.find((message) => message.role === 'tool');
     expect(String(toolMessage?.content)).toContain('42');
   });
 
   it('runs in the background: 202, then poll to completed', async () => {
-    fake.script({ text: 'done in the background', firstChunkDelayMs: 100 });
+    testServer.fake.script({ text: 'done in the background', firstChunkDelayMs: 100 });
     const accepted = await post('/agents/echo/runs', { message: 'later', background: true });
     expect(accepted.status).toBe(202);
     const body = await json(accepted);
     expect(body).toMatchObject({ status: 'pending', run_id: expect.any(String), session_id: expect.any(String) });
     const finished = await waitFor(async () => {
       const run = await json(
-        await fetch(`${server.url}/agents/echo/runs/${body.run_id}?session_id=${body.session_id}`),
+        await fetch(`${testServer.server.url}/agents/echo/runs/${body.run_id}?session_id=${body.session_id}`),
       );
       return run.status === 'completed' ? run : undefined;
     });
@@ -172,7 +146,7 @@ describe('agent runs over real HTTP', () => {
   });
 
   it('cancels a streaming run: RunCancelled then RunCompleted, upstream closed', async () => {
-    fake.script({ text: 'never finishes', hang: true });
+    testServer.fake.script({ text: 'never finishes', hang: true });
     const response = await post('/agents/echo/runs', { message: 'slow', stream: true });
     const reader = new SseReader(response);
     const head = await reader.until((frame) => frame.event === 'RunContent');
@@ -182,27 +156,27 @@ describe('agent runs over real HTTP', () => {
     expect(await json(cancelled)).toEqual({});
     const rest = await reader.all();
     expect(rest.map((frame) => frame.event).slice(-2)).toEqual(['RunCancelled', 'RunCompleted']);
-    await fake.waitForDisconnects(1);
-    const run = await json(await fetch(`${server.url}/agents/echo/runs/${runId}`));
+    await testServer.fake.waitForDisconnects(1);
+    const run = await json(await fetch(`${testServer.server.url}/agents/echo/runs/${runId}`));
     expect(run.status).toBe('cancelled');
   });
 
   it('cancels a plain stream when the client disconnects', async () => {
-    fake.script({ text: 'still going', hang: true });
+    testServer.fake.script({ text: 'still going', hang: true });
     const response = await post('/agents/echo/runs', { message: 'bye', stream: true });
     const reader = new SseReader(response);
     const head = await reader.until((frame) => frame.event === 'RunContent');
     await reader.cancel();
     const runId = head[0]?.data.run_id;
     const run = await waitFor(async () => {
-      const current = await json(await fetch(`${server.url}/agents/echo/runs/${runId}`));
+      const current = await json(await fetch(`${testServer.server.url}/agents/echo/runs/${runId}`));
       return current.status === 'cancelled' ? current : undefined;
     });
     expect(run.status).toBe('cancelled');
   });
 
   it('resumes a background stream after a disconnect with exactly the missing events', async () => {
-    fake.script({ text: 'alpha beta gamma delta epsilon zeta', chunkDelayMs: 30 });
+    testServer.fake.script({ text: 'alpha beta gamma delta epsilon zeta', chunkDelayMs: 30 });
     const response = await post('/agents/echo/runs', { message: 'resume me', stream: true, background: true });
     const reader = new SseReader(response);
     const head = await reader.until((frame) => frame.event === 'RunContent');
@@ -219,7 +193,7 @@ describe('agent runs over real HTTP', () => {
       .map((frame) => frame.data.content);
     expect(content.join('')).toBe('alpha beta gamma delta epsilon zeta');
 
-    const viaGet = await fetch(`${server.url}/agents/echo/runs/${last.run_id}/resume`, {
+    const viaGet = await fetch(`${testServer.server.url}/agents/echo/runs/${last.run_id}/resume`, {
       headers: { 'last-event-id': String(rest.at(-3)?.data.event_index) },
     });
     const tail = await new SseReader(viaGet).all();
@@ -233,7 +207,7 @@ describe('agent runs over real HTTP', () => {
     const math = await json(await post('/agents/offline/runs', { message: 'what is 12*7?' }));
     expect(math.content).toContain('84');
     expect(math.tools?.[0]).toMatchObject({ tool_name: 'calculator' });
-    expect(fake.modelRequests).toHaveLength(0);
+    expect(testServer.fake.modelRequests).toHaveLength(0);
   });
 
   it('rejects bad input with the documented 4xx', async () => {
@@ -246,15 +220,15 @@ describe('agent runs over real HTTP', () => {
     const badSession = await post('/agents/echo/runs', { message: 'hi', session_id: '../etc/passwd' });
     expect(badSession.status).toBe(422);
     expect((await json(badSession)).detail[0].loc).toEqual(['body', 'session_id']);
-    const malformed = await fetch(`${server.url}/agents/echo/runs`, {
+    const malformed = await fetch(`${testServer.server.url}/agents/echo/runs`, {
       method: 'POST',
       headers: { 'content-type': 'multipart/form-data; boundary=xyz' },
       body: '--xyz\r\nContent-Disposition: form-data; name="message"\r\n\r\nunterminated',
     });
     expect(malformed.status).toBeGreaterThanOrEqual(400);
     expect(malformed.status).toBeLessThan(500);
-    const unknownRun = await fetch(`${server.url}/agents/echo/runs/00000000-0000-0000-0000-000000000000`);
+    const unknownRun = await fetch(`${testServer.server.url}/agents/echo/runs/00000000-0000-0000-0000-000000000000`);
     expect(unknownRun.status).toBe(404);
-    expect(fake.modelRequests).toHaveLength(0);
+    expect(testServer.fake.modelRequests).toHaveLength(0);
   });
 });
