@@ -1,3 +1,5 @@
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { createOpenAI } from '@ai-sdk/openai';
 import { APICallError, generateText, streamText } from 'ai';
@@ -131,5 +133,34 @@ describe('createHttpFetch under @ai-sdk/openai', () => {
     await expect(http(`${fake.url}/models`, { signal: AbortSignal.abort() })).rejects.toMatchObject({
       name: 'AbortError',
     });
+  });
+});
+
+describe('createHttpFetch connections', () => {
+  it('reuses a connection between calls, also when the server announces a 1 s idle timeout', async () => {
+    let connections = 0;
+    const server = createHttpServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('{"ok":true}');
+    });
+    server.keepAliveTimeout = 1000;
+    server.on('connection', () => {
+      connections += 1;
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const http = createHttpFetch();
+    try {
+      for (let index = 0; index < 3; index++) {
+        const response = await http(`http://127.0.0.1:${port}/`, { method: 'POST', body: '{}' });
+        expect(response.headers.get('keep-alive')).toBe('timeout=1');
+        expect(await response.json()).toEqual({ ok: true });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(connections).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

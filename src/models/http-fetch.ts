@@ -10,13 +10,39 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { Readable } from 'node:stream';
+import { Socket } from 'node:net';
+import { type Duplex, Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 
 /** Options of {@link createHttpFetch}. */
 export interface HttpFetchOptions {
   /** Sockets kept open per host for reuse between calls. */
   maxFreeSockets?: number;
+}
+
+/** The idle time a server announces (`Keep-Alive: timeout=N`) on the response a socket just carried. */
+function announcedIdleSeconds(socket: Duplex): number | undefined {
+  const response = (socket as { _httpMessage?: { res?: IncomingMessage } })._httpMessage?.res;
+  const hint = /^timeout=(\d+)/.exec(String(response?.headers['keep-alive'] ?? ''))?.[1];
+  return hint === undefined ? undefined : Number(hint);
+}
+
+/**
+ * Node's agents drop a socket whose server announces an idle timeout of 1 s or less (they keep a 1 s
+ * margin), so such a server (Node's own default is 5 s; test upstreams use 1 s) would cost a new
+ * connection per call, which the global fetch does not pay. These agents keep it for half the
+ * announced time instead.
+ */
+function keepShortLivedSockets<T extends HttpAgent>(agent: T): T {
+  const keep = agent.keepSocketAlive.bind(agent) as (socket: Duplex) => boolean;
+  agent.keepSocketAlive = ((socket: Duplex) => {
+    if (keep(socket)) return true;
+    const seconds = announcedIdleSeconds(socket);
+    if (seconds === undefined || seconds <= 0 || !(socket instanceof Socket)) return false;
+    socket.setTimeout(seconds * 500);
+    return true;
+  }) as HttpAgent['keepSocketAlive'];
+  return agent;
 }
 
 function abortError(signal: AbortSignal): unknown {
@@ -51,7 +77,10 @@ function bodyOf(response: IncomingMessage): Readable {
 /** Creates the fetch; it keeps its own keep-alive agents. */
 export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
   const agentOptions = { keepAlive: true, maxFreeSockets: options.maxFreeSockets ?? 256 };
-  const agents = { 'http:': new HttpAgent(agentOptions), 'https:': new HttpsAgent(agentOptions) };
+  const agents = {
+    'http:': keepShortLivedSockets(new HttpAgent(agentOptions)),
+    'https:': keepShortLivedSockets(new HttpsAgent(agentOptions)),
+  };
 
   return function httpFetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
     const body = init.body;
