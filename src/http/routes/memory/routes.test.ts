@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../../test/helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestApp } from '../../../../test/helpers.js';
 
 const CONFIG = {
   agents: [
@@ -22,7 +22,7 @@ const MEMORY_VIEW = {
 };
 
 describe('memory routes (dev mode, local model)', () => {
-  let test: TestApp;
+  const test = useTestApp(CONFIG, { clearEachTest: true });
   const inject = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
     test.app.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
   const create = async (memory: string, userId: string, topics?: string[]) => {
@@ -30,16 +30,6 @@ describe('memory routes (dev mode, local model)', () => {
     expect(response.statusCode).toBe(200);
     return response.json();
   };
-
-  beforeAll(async () => {
-    test = await buildTestApp(CONFIG);
-  });
-  afterAll(async () => {
-    await test?.close();
-  });
-  beforeEach(async () => {
-    await test.services.store.dangerouslyClearAll();
-  });
 
   it('creates, reads, lists, updates and deletes memories in Agno shapes', async () => {
     const tea = await create('User likes green tea', 'alice', ['preferences']);
@@ -285,7 +275,7 @@ describe('memory routes (dev mode, local model)', () => {
 describe('memory routes under user isolation', () => {
   const SECRET = 'memory-isolation-test-secret-0123456789abcdef';
   const SCOPES = 'memories:read memories:write memories:delete memory:read agents:run agents:read';
-  let test: TestApp;
+  const test = useTestApp({ ...CONFIG, auth: { user_isolation: true, jwt: { secret: SECRET } } });
   let alice: string;
   let bob: string;
   const sign = (sub: string) =>
@@ -303,11 +293,7 @@ describe('memory routes under user isolation', () => {
     });
 
   beforeAll(async () => {
-    test = await buildTestApp({ ...CONFIG, auth: { user_isolation: true, jwt: { secret: SECRET } } });
     [alice, bob] = await Promise.all([sign('alice'), sign('bob')]);
-  });
-  afterAll(async () => {
-    await test?.close();
   });
 
   it("pins each user to their own memories: another user's is missing, whatever user_id says", async () => {

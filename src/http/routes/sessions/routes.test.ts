@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../../test/helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { useTestApp } from '../../../../test/helpers.js';
 
 const CONFIG = { agents: [{ id: 'assistant', name: 'Assistant', model: 'local:default' }] };
 
 describe('sessions routes (dev mode, local model)', () => {
-  let test: TestApp;
+  const test = useTestApp(CONFIG, { clearEachTest: true });
   const inject = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
     test.app.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
   const run = async (message: string, sessionId: string) => {
@@ -12,16 +12,6 @@ describe('sessions routes (dev mode, local model)', () => {
     expect(response.statusCode).toBe(200);
     return response.json();
   };
-
-  beforeAll(async () => {
-    test = await buildTestApp(CONFIG);
-  });
-  afterAll(async () => {
-    await test?.close();
-  });
-  beforeEach(async () => {
-    await test.services.store.dangerouslyClearAll();
-  });
 
   it('creates a session: 201 detail, 409 on a duplicate id, 422 on bad input, 400 on an unknown agent', async () => {
     const created = await inject('POST', '/sessions', {
@@ -267,15 +257,9 @@ describe('sessions routes (dev mode, local model)', () => {
 });
 
 describe('sessions routes: scopes', () => {
-  let test: TestApp;
-  beforeAll(async () => {
-    test = await buildTestApp({
-      ...CONFIG,
-      auth: { api_keys: [{ name: 'reader', key: 'reader-key-0123456789', scopes: ['sessions:read'] }] },
-    });
-  });
-  afterAll(async () => {
-    await test?.close();
+  const test = useTestApp({
+    ...CONFIG,
+    auth: { api_keys: [{ name: 'reader', key: 'reader-key-0123456789', scopes: ['sessions:read'] }] },
   });
 
   it('needs sessions:write to create and sessions:delete to delete', async () => {
