@@ -45,6 +45,10 @@ export const voiceSchema = strictObject({
     .optional(),
   /** Open `/audio` connections at most; the next is closed with 1013 (agtOS: 10). */
   max_sessions: z.number().int().min(1).max(10_000).default(10),
+  /** Open `/audio` connections one caller (key, token, or client address in dev mode) may hold; 1013 past it. */
+  max_sessions_per_caller: z.number().int().min(1).max(10_000).default(3),
+  /** A connection with no audio and no message for this long is closed (1000 "Idle timeout"), freeing its slot. */
+  idle_timeout_ms: z.number().int().min(1000).max(86_400_000).default(300_000),
   /** How far TTS audio may run ahead of real time on the socket, so barge-in stops what the client would play. */
   tts_lead_ms: z.number().int().min(0).max(600_000).default(1000),
   vad: vadSchema,

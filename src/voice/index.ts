@@ -24,6 +24,7 @@ export {
   type VoiceConfig,
   VoiceService,
   type VoiceServiceOptions,
+  type VoiceSessionOwner,
   type VoiceSessionView,
   type VoiceStats,
   type VoiceStatus,

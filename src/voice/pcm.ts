@@ -8,6 +8,10 @@
 export const SAMPLE_RATE = 16_000;
 /** Bytes per sample (s16le). */
 export const BYTES_PER_SAMPLE = 2;
+/** WAV input rates accepted (telephone to studio); resampling to 16 kHz at most doubles the size. */
+const MIN_SAMPLE_RATE = 8_000;
+const MAX_SAMPLE_RATE = 48_000;
+const MAX_CHANNELS = 2;
 
 /** Decoded WAV: interleaved s16le samples, their rate and channel count. */
 export interface WavAudio {
@@ -63,7 +67,10 @@ export function decodeWav(file: Buffer): WavAudio | null {
       if ((encoding !== 1 && encoding !== 0xfffe) || bits !== 16) return null;
       format = { channels: file.readUInt16LE(body + 2), sampleRate: file.readUInt32LE(body + 4) };
     } else if (id === 'data') {
-      if (format === null || format.channels < 1 || format.sampleRate < 1) return null;
+      // Rates outside telephone..studio range are refused: resampling to 16 kHz multiplies a tiny file by
+      // 16000 / rate, so a header claiming 1 Hz would turn kilobytes into gigabytes.
+      if (format === null || format.channels < 1 || format.channels > MAX_CHANNELS) return null;
+      if (format.sampleRate < MIN_SAMPLE_RATE || format.sampleRate > MAX_SAMPLE_RATE) return null;
       const end = size === 0 || size === 0xffffffff ? file.length : Math.min(file.length, body + size);
       const length = (end - body) & ~1;
       return { pcm: file.subarray(body, body + length), ...format };

@@ -74,7 +74,7 @@ function setup(heard: string[], replies: string[][], options: { delayMs?: number
     sessionId: 'voice-session',
     transport: { sendJson: (json) => out.push({ json }), sendAudio: (audio) => out.push({ audio }) },
   });
-  voice.open(conversation.view());
+  voice.open(conversation.view(), { workspaceId: 'default', caller: 'test' });
   const types = () => out.map((entry) => ('json' in entry ? String(entry.json.type) : 'audio'));
   const audioMs = () => pcmDurationMs(Buffer.concat(out.flatMap((entry) => ('audio' in entry ? [entry.audio] : []))));
   const waitFor = async (type: string, count = 1) => {
@@ -165,7 +165,7 @@ describe('VoiceConversation', () => {
   it('ignores audio between session_end and session_start', async () => {
     const { conversation, out, voice } = setup(['hello'], [['Hi.']]);
     conversation.receiveMessage({ type: 'session_end' });
-    expect(voice.list()[0]).toMatchObject({ isActive: false });
+    expect(voice.list({ workspaceId: 'default' })[0]).toMatchObject({ isActive: false });
     conversation.receiveAudio(Buffer.concat([tone(400), silence(600)]));
     await sleep(50);
     expect(out).toEqual([]);

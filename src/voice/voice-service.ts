@@ -27,6 +27,15 @@ export interface VoiceSessionView {
   lastActivity: number;
 }
 
+/** Who holds a voice connection: lists show a caller only its own workspace's (and, pinned, user's) sessions. */
+export interface VoiceSessionOwner {
+  workspaceId: string;
+  /** Set when the caller is pinned to a user (`auth.user_isolation`). */
+  userId?: string | undefined;
+  /** The caller (principal kind and id, or client address), for the per-caller connection cap. */
+  caller: string;
+}
+
 /** `GET /api/voice/status`. */
 export interface VoiceStatus {
   available: boolean;
@@ -93,6 +102,7 @@ export class VoiceService {
   readonly stt: SpeechToText;
   readonly tts: TextToSpeech;
   private readonly sessions = new Map<string, VoiceSessionView>();
+  private readonly owners = new Map<string, VoiceSessionOwner>();
   private readonly sttLatency = new LatencyWindow();
   private readonly ttsLatency = new LatencyWindow();
   private readonly firstAudioLatency = new LatencyWindow();
@@ -160,10 +170,17 @@ export class VoiceService {
     else this.chunksOut++;
   }
 
-  /** Claims a session slot; `false` when `max_sessions` are open already. */
-  open(session: VoiceSessionView): boolean {
+  /**
+   * Claims a session slot; `false` when `max_sessions` are open already, or the caller holds
+   * `max_sessions_per_caller` (so one caller cannot take every slot).
+   */
+  open(session: VoiceSessionView, owner: VoiceSessionOwner): boolean {
     if (this.sessions.size >= this.config.max_sessions) return false;
+    let held = 0;
+    for (const other of this.owners.values()) if (other.caller === owner.caller) held++;
+    if (held >= this.config.max_sessions_per_caller) return false;
     this.sessions.set(session.connectionId, session);
+    this.owners.set(session.connectionId, owner);
     return true;
   }
 
@@ -176,11 +193,19 @@ export class VoiceService {
   /** Releases a session slot. */
   close(connectionId: string): void {
     this.sessions.delete(connectionId);
+    this.owners.delete(connectionId);
   }
 
-  /** The live sessions (copies). */
-  list(): VoiceSessionView[] {
-    return [...this.sessions.values()].map((session) => ({ ...session }));
+  /** The live sessions (copies) of one workspace, and of one user when the caller is pinned to it. */
+  list(scope: { workspaceId: string; userId?: string | undefined }): VoiceSessionView[] {
+    return [...this.sessions.values()]
+      .filter((session) => {
+        const owner = this.owners.get(session.connectionId);
+        return (
+          owner?.workspaceId === scope.workspaceId && (scope.userId === undefined || owner.userId === scope.userId)
+        );
+      })
+      .map((session) => ({ ...session }));
   }
 
   /** The statistics of `GET /api/voice/stats`. */

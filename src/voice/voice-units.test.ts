@@ -110,6 +110,14 @@ describe('pcm', () => {
     float.writeUInt16LE(3, 20);
     expect(decodeWav(float)).toBeNull();
   });
+
+  it('refuses rates and channel counts that would blow up on resampling', () => {
+    // A header claiming 4 Hz would make 16000/4 = 4000 samples of every input sample.
+    expect(decodeWav(encodeWav(tone(10), 4))).toBeNull();
+    expect(decodeWav(encodeWav(tone(10), 96_000))).toBeNull();
+    expect(decodeWav(encodeWav(tone(10), 16_000, 6))).toBeNull();
+    expect(decodeWav(encodeWav(tone(10), 8_000))?.sampleRate).toBe(8_000);
+  });
 });
 
 describe('parsePocketsphinxOutput', () => {

@@ -228,8 +228,11 @@ export const agtosRoutes: FastifyPluginAsync<{ services: Services }> = async (fa
         }),
       },
     },
-    handler: async () => {
-      const sessions = voiceOf(services).list();
+    handler: async (request) => {
+      const sessions = voiceOf(services).list({
+        workspaceId: workspaceOf(request),
+        userId: effectiveUserId(request, services.config),
+      });
       return { sessions, count: sessions.length };
     },
   });
@@ -254,9 +257,10 @@ export const agtosRoutes: FastifyPluginAsync<{ services: Services }> = async (fa
         }),
       },
     },
-    handler: async () => {
+    handler: async (request) => {
       const voice = voiceOf(services);
-      return { ...(await voice.status()), activeSessions: voice.list().length };
+      const mine = voice.list({ workspaceId: workspaceOf(request), userId: effectiveUserId(request, services.config) });
+      return { ...(await voice.status()), activeSessions: mine.length };
     },
   });
 

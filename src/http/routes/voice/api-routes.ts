@@ -153,6 +153,10 @@ function audioOf(body: unknown): Buffer {
   if (Buffer.isBuffer(body)) return body;
   const files = (body as { files?: { field: string; data?: Buffer }[] } | null)?.files;
   const file = files?.find((entry) => entry.field === 'file') ?? files?.[0];
+  // Multipart bodies are capped by the server's upload limit, which may be larger than this route's.
+  if (file?.data && file.data.length > MAX_AUDIO_BYTES) {
+    throw new AgentOsError('AOS_PAYLOAD_TOO_LARGE', `The audio file exceeds ${MAX_AUDIO_BYTES} bytes`);
+  }
   if (file?.data) return file.data;
   throw new AgentOsError(
     'AOS_BAD_REQUEST',

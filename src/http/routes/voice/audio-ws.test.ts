@@ -336,3 +336,44 @@ describe('WS /audio access and availability (no engines needed)', () => {
     expect(await json(chat)).toMatchObject({ code: 'AOS_VOICE_UNAVAILABLE' });
   });
 });
+
+describe.skipIf(skip !== null)('WS /audio limits per caller and tenant', { timeout: 60_000 }, () => {
+  let server: RunningServer;
+  const url = () => `${server.url.replace('http', 'ws')}/audio?token=${KEY}`;
+  const sessions = async (workspace: string) => {
+    const response = await fetch(`${server.url}/api/sessions`, {
+      headers: { authorization: `Bearer ${KEY}`, 'x-workspace-id': workspace },
+    });
+    return (await response.json()) as { count: number };
+  };
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      env: { AGENTOS_API_KEY: KEY },
+      config: {
+        agents: [{ id: 'assistant', name: 'Assistant', model: 'local:default' }],
+        voice: { max_sessions: 10, max_sessions_per_caller: 1, idle_timeout_ms: 1500 },
+      },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('lists a session only in its own workspace, caps one caller, and closes an idle connection', async () => {
+    const first = await VoiceClient.open(url());
+    await first.next((message) => message.type === 'session_ack');
+    expect((await sessions('default')).count).toBe(1);
+    expect((await sessions('other-team')).count).toBe(0);
+
+    // One caller may not take every slot: its second connection is refused though nine are free.
+    const second = await VoiceClient.open(url());
+    await new Promise((resolve) => second.socket.once('close', resolve));
+    expect(second.closed).toEqual({ code: 1013, reason: 'Max clients reached' });
+
+    // Silence past idle_timeout_ms frees the slot.
+    await new Promise((resolve) => first.socket.once('close', resolve));
+    expect(first.closed).toEqual({ code: 1000, reason: 'Idle timeout' });
+    expect((await sessions('default')).count).toBe(0);
+  });
+});

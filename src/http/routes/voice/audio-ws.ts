@@ -16,9 +16,12 @@ import { AgentOsError } from '../../../errors/index.js';
 import { rebindingProblem } from '../../../interfaces/mcp-server/origin-guard.js';
 import type { Services } from '../../../services.js';
 import { VoiceConversation } from '../../../voice/index.js';
+import { workspaceOf } from '../../plugins/access-control.js';
+import { effectiveUserId } from '../../user-scope.js';
 import { agentPort, voiceAgent, voiceOf } from './voice-of.js';
 
 /** Close codes: 1011 server error, 1013 try again later (agtOS: "Max clients reached"). */
+const NORMAL_CLOSURE = 1000;
 const SERVER_ERROR = 1011;
 const TRY_AGAIN_LATER = 1013;
 /** agtOS pings every 30 s and drops a client that missed the pong. */
@@ -118,19 +121,35 @@ async function openConversation(
     onError: (error) => request.log.warn({ err: error }, 'voice turn failed'),
   });
   if (socket.readyState !== socket.OPEN) return null;
-  if (!voice.open(conversation.view())) {
+  const principal = request.principal;
+  const owner = {
+    workspaceId: workspaceOf(request),
+    userId: effectiveUserId(request, services.config),
+    caller: principal ? `${principal.kind}:${principal.id}` : `ip:${request.ip}`,
+  };
+  if (!voice.open(conversation.view(), owner)) {
     socket.close(TRY_AGAIN_LATER, 'Max clients reached');
     return null;
   }
   let alive = true;
-  const pinger = setInterval(() => {
-    if (!alive) {
-      socket.terminate();
-      return;
-    }
-    alive = false;
-    socket.ping();
-  }, PING_INTERVAL_MS);
+  let lastActivity = Date.now();
+  const idleTimeout = services.config.voice.idle_timeout_ms;
+  // Pings keep a dead peer from holding a slot; the idle timeout does the same for a live but silent one.
+  const pinger = setInterval(
+    () => {
+      if (Date.now() - lastActivity >= idleTimeout) {
+        socket.close(NORMAL_CLOSURE, 'Idle timeout');
+        return;
+      }
+      if (!alive) {
+        socket.terminate();
+        return;
+      }
+      alive = false;
+      socket.ping();
+    },
+    Math.min(PING_INTERVAL_MS, idleTimeout),
+  );
   pinger.unref();
   socket.on('pong', () => {
     alive = true;
@@ -143,6 +162,7 @@ async function openConversation(
   conversation.acknowledge();
   return (data, isBinary) => {
     alive = true;
+    lastActivity = Date.now();
     if (isBinary) {
       conversation.receiveAudio(data);
       return;
