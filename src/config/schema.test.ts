@@ -69,6 +69,8 @@ describe('configSchema defaults', () => {
         stt: 'local:pocketsphinx',
         tts: 'local:espeak-ng',
         max_sessions: 10,
+        max_sessions_per_caller: 3,
+        idle_timeout_ms: 300_000,
         tts_lead_ms: 1000,
         vad: {
           energy_threshold: 500,
