@@ -5,10 +5,8 @@ import {
   type UIMessageChunk,
   uiMessageChunkSchema,
 } from 'ai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeOpenAI, startFakeOpenAI } from '../../../../test/fake-openai.js';
-import { startTestServer } from '../../../../test/helpers.js';
-import type { RunningServer } from '../../../main.js';
+import { describe, expect, it } from 'vitest';
+import { useFakeUpstreamServer } from '../../../../test/helpers.js';
 
 const MODEL = 'openai:gpt-4o-mini';
 const AGENTS = [
@@ -49,31 +47,17 @@ async function consume(
 }
 
 describe('POST /agents/{id}/chat (AI SDK UI message stream v1)', () => {
-  let fake: FakeOpenAI;
-  let server: RunningServer;
+  const testServer = useFakeUpstreamServer({ config: { agents: AGENTS } });
   const chat = (agent: string, body: unknown) =>
-    fetch(`${server.url}/agents/${agent}/chat`, {
+    fetch(`${testServer.server.url}/agents/${agent}/chat`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
   const userMessage = (text: string) => ({ id: `m-${text.length}`, role: 'user', parts: [{ type: 'text', text }] });
 
-  beforeAll(async () => {
-    fake = await startFakeOpenAI();
-    server = await startTestServer({
-      env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'test-key' },
-      config: { agents: AGENTS },
-    });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await fake?.close();
-  });
-  beforeEach(() => fake.reset());
-
   it('streams text with the v1 header and [DONE]; the chat id is the session id', async () => {
-    fake.script({ text: 'Hello there friend' });
+    testServer.fake.script({ text: 'Hello there friend' });
     const response = await chat('helper', {
       id: 'chat-text',
       messages: [userMessage('hi')],
@@ -89,13 +73,13 @@ describe('POST /agents/{id}/chat (AI SDK UI message stream v1)', () => {
     expect(
       message?.parts.filter((part) => part.type === 'text').map((part) => (part as { text: string }).text),
     ).toEqual(['Hello there friend']);
-    const sessions = await (await fetch(`${server.url}/sessions/chat-text`)).json();
+    const sessions = await (await fetch(`${testServer.server.url}/sessions/chat-text`)).json();
     expect(sessions).toMatchObject({ session_id: 'chat-text' });
-    expect(fake.modelRequests[0]?.body.messages?.at(-1)).toMatchObject({ role: 'user', content: 'hi' });
+    expect(testServer.fake.modelRequests[0]?.body.messages?.at(-1)).toMatchObject({ role: 'user', content: 'hi' });
   });
 
   it('streams a tool call with its input and output', async () => {
-    fake.script(
+    testServer.fake.script(
       { toolCalls: [{ id: 'call_t1', name: 'calculator', arguments: { expression: '6*7' } }] },
       { text: 'It is 42.' },
     );
@@ -118,7 +102,7 @@ describe('POST /agents/{id}/chat (AI SDK UI message stream v1)', () => {
   });
 
   it('sends tool-approval-request for a paused run, and the answered approval continues it', async () => {
-    fake.script({ toolCalls: [{ id: 'call_a1', name: 'calculator', arguments: { expression: '2+2' } }] });
+    testServer.fake.script({ toolCalls: [{ id: 'call_a1', name: 'calculator', arguments: { expression: '2+2' } }] });
     const first = await consume(await chat('careful', { id: 'chat-hitl', messages: [userMessage('2+2?')] }));
     expect(first.chunks).toContainEqual({
       type: 'tool-approval-request',
@@ -130,10 +114,10 @@ describe('POST /agents/{id}/chat (AI SDK UI message stream v1)', () => {
       | ({ state: string; approval: { id: string } } & Record<string, unknown>)
       | undefined;
     expect(part?.state).toBe('approval-requested');
-    expect(fake.modelRequests).toHaveLength(1);
+    expect(testServer.fake.modelRequests).toHaveLength(1);
 
     // What useChat posts after addToolApprovalResponse: the assistant message with the part answered.
-    fake.script({ text: 'Four.' });
+    testServer.fake.script({ text: 'Four.' });
     const answered = {
       ...first.message,
       parts: first.message?.parts.map((p) =>
@@ -148,9 +132,9 @@ describe('POST /agents/{id}/chat (AI SDK UI message stream v1)', () => {
   });
 
   it('answers 204 on GET when the chat has no active run, 422 on a body without messages', async () => {
-    const idle = await fetch(`${server.url}/agents/helper/chat/chat-text/stream`);
+    const idle = await fetch(`${testServer.server.url}/agents/helper/chat/chat-text/stream`);
     expect(idle.status).toBe(204);
-    expect((await fetch(`${server.url}/agents/helper/chat?id=nothing`)).status).toBe(204);
+    expect((await fetch(`${testServer.server.url}/agents/helper/chat?id=nothing`)).status).toBe(204);
     const bad = await chat('helper', { id: 'x', messages: [] });
     expect(bad.status).toBe(422);
     expect(await bad.json()).toHaveProperty('detail');
@@ -159,9 +143,9 @@ describe('POST /agents/{id}/chat (AI SDK UI message stream v1)', () => {
   });
 
   it('resumes the active stream of a chat on GET', async () => {
-    fake.script({ text: 'slow words here', chunkDelayMs: 150, firstChunkDelayMs: 200 });
+    testServer.fake.script({ text: 'slow words here', chunkDelayMs: 150, firstChunkDelayMs: 200 });
     const liveResponse = await chat('helper', { id: 'chat-resume', messages: [userMessage('go')] });
-    const resumed = await fetch(`${server.url}/agents/helper/chat/chat-resume/stream`);
+    const resumed = await fetch(`${testServer.server.url}/agents/helper/chat/chat-resume/stream`);
     expect(resumed.status).toBe(200);
     const [original, replay] = await Promise.all([consume(liveResponse), consume(resumed)]);
     expect(replay.done).toBe(true);
