@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeOpenAI, startFakeOpenAI } from '../../../../test/fake-openai.js';
-import { startTestServer } from '../../../../test/helpers.js';
-import type { RunningServer } from '../../../main.js';
+import { describe, expect, it } from 'vitest';
+import { startTestServer, useFakeUpstreamServer, waitFor } from '../../../../test/helpers.js';
 
 const KEY = 'admin-key-for-agtos-tests';
 const CHAT_ONLY_KEY = 'helper-only-key-for-agtos-tests';
@@ -9,21 +7,20 @@ const CHAT_ONLY_KEY = 'helper-only-key-for-agtos-tests';
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
 const json = async (response: Response): Promise<any> => response.json();
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe('agtOS and iii routes over real HTTP', () => {
-  let fake: FakeOpenAI;
-  let server: RunningServer;
+  const testServer = useFakeUpstreamServer({
+    env: { AGENTOS_API_KEY: KEY },
+    config: {
+      default_agent: 'assistant',
+      agents: [
+        { id: 'helper', name: 'Helper', model: 'local:default' },
+        { id: 'assistant', name: 'Assistant', model: 'openai:gpt-4o-mini', tools: ['calculator'] },
+      ],
+      auth: { api_keys: [{ name: 'helper-only', key: CHAT_ONLY_KEY, scopes: ['agents:helper:run'] }] },
+    },
+  });
   const call = (method: string, path: string, body?: unknown, key: string | null = KEY) =>
-    fetch(`${server.url}${path}`, {
+    fetch(`${testServer.server.url}${path}`, {
       method,
       headers: {
         ...(key === null ? {} : { authorization: `Bearer ${key}` }),
@@ -32,28 +29,8 @@ describe('agtOS and iii routes over real HTTP', () => {
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
 
-  beforeAll(async () => {
-    fake = await startFakeOpenAI();
-    server = await startTestServer({
-      env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'test-key', AGENTOS_API_KEY: KEY },
-      config: {
-        default_agent: 'assistant',
-        agents: [
-          { id: 'helper', name: 'Helper', model: 'local:default' },
-          { id: 'assistant', name: 'Assistant', model: 'openai:gpt-4o-mini', tools: ['calculator'] },
-        ],
-        auth: { api_keys: [{ name: 'helper-only', key: CHAT_ONLY_KEY, scopes: ['agents:helper:run'] }] },
-      },
-    });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await fake?.close();
-  });
-  beforeEach(() => fake.reset());
-
   it('POST /api/chat answers {text, sessionId, platform, metadata} and counts steps and tool calls', async () => {
-    fake.script(
+    testServer.fake.script(
       { toolCalls: [{ name: 'calculator', arguments: { expression: '6*7' } }] },
       { text: 'It is 42.', chunks: ['It is ', '42.'] },
     );
@@ -67,17 +44,17 @@ describe('agtOS and iii routes over real HTTP', () => {
       metadata: { stepCount: 2, toolCallCount: 1, durationMs: expect.any(Number) },
     });
     // The default agent answered: its upstream got both model requests.
-    expect(fake.modelRequests).toHaveLength(2);
+    expect(testServer.fake.modelRequests).toHaveLength(2);
   });
 
   it('is stateless without sessionId and keeps history with one', async () => {
-    fake.script({ text: 'First.' }, { text: 'Second.' }, { text: 'Third.' });
+    testServer.fake.script({ text: 'First.' }, { text: 'Second.' }, { text: 'Third.' });
     const first = await json(await call('POST', '/api/chat', { text: 'My name is Ada.' }));
     await call('POST', '/api/chat', { text: 'What is my name?' });
     // Stateless: the second request carried only the system prompt and its own message.
-    expect(fake.modelRequests[1]?.body.messages).toHaveLength(2);
+    expect(testServer.fake.modelRequests[1]?.body.messages).toHaveLength(2);
     await call('POST', '/api/chat', { text: 'And now?', sessionId: first.sessionId });
-    expect(fake.modelRequests[2]?.body.messages?.slice(1)).toMatchObject([
+    expect(testServer.fake.modelRequests[2]?.body.messages?.slice(1)).toMatchObject([
       { role: 'user', content: 'My name is Ada.' },
       { role: 'assistant', content: 'First.' },
       { role: 'user', content: 'And now?' },
@@ -102,7 +79,7 @@ describe('agtOS and iii routes over real HTTP', () => {
   });
 
   it('POST /api/tasks answers 202 with a taskId, GET /api/tasks/{id} reports it; ?wait=true is synchronous', async () => {
-    fake.script({ text: 'A short report.', chunkDelayMs: 30 });
+    testServer.fake.script({ text: 'A short report.', chunkDelayMs: 30 });
     const started = await call('POST', '/api/tasks', { topic: 'Write a report' });
     expect(started.status).toBe(202);
     const { taskId, status } = await json(started);
@@ -118,7 +95,7 @@ describe('agtOS and iii routes over real HTTP', () => {
       error: null,
     });
 
-    fake.script({ text: 'Synchronous.' });
+    testServer.fake.script({ text: 'Synchronous.' });
     const waited = await call('POST', '/api/tasks?wait=true', { topic: 'Now' });
     expect(waited.status).toBe(200);
     expect(await json(waited)).toMatchObject({ taskId: expect.any(String), text: 'Synchronous.', metadata: {} });
@@ -130,7 +107,7 @@ describe('agtOS and iii routes over real HTTP', () => {
     expect(await json(unknown)).toMatchObject({ error: 'Task not found' });
     expect((await call('POST', '/api/tasks', { topic: '' })).status).toBe(400);
 
-    fake.script({ status: 400, error: 'upstream refused' });
+    testServer.fake.script({ status: 400, error: 'upstream refused' });
     const failed = await call('POST', '/api/tasks?wait=true', { topic: 'Fail' });
     expect(failed.status).toBe(502);
     const failure = await json(failed);
@@ -155,7 +132,7 @@ describe('agtOS and iii routes over real HTTP', () => {
       nodeVersion: process.version,
       platform: process.platform,
       arch: process.arch,
-      ports: { http: Number(new URL(server.url).port) },
+      ports: { http: Number(new URL(testServer.server.url).port) },
     });
     expect(info.memoryUsage.heapUsed).toBeGreaterThan(0);
     expect(info.timestamp).toBeGreaterThan(1_600_000_000_000);
@@ -174,7 +151,7 @@ describe('agtOS and iii routes over real HTTP', () => {
       },
     });
     // The provider check reached the upstream's model list with the configured key.
-    const probe = fake.requests.find((request) => request.path === '/v1/models');
+    const probe = testServer.fake.requests.find((request) => request.path === '/v1/models');
     expect(probe?.headers.authorization).toBe('Bearer test-key');
 
     const one = await call('GET', '/health/provider-openai');
@@ -182,7 +159,7 @@ describe('agtOS and iii routes over real HTTP', () => {
     expect(await json(one)).toMatchObject({ status: 'healthy', responseTime: expect.any(Number) });
     // Provider verdicts are cached briefly: the public route does not call out on every request.
     await call('GET', '/api/health', undefined, null);
-    expect(fake.requests.filter((request) => request.path === '/v1/models')).toHaveLength(1);
+    expect(testServer.fake.requests.filter((request) => request.path === '/v1/models')).toHaveLength(1);
     expect((await call('GET', '/health/db', undefined, null)).status).toBe(401);
     const unknown = await call('GET', '/health/redis');
     expect(unknown.status).toBe(404);
@@ -190,7 +167,7 @@ describe('agtOS and iii routes over real HTTP', () => {
   });
 
   it('streams iii /v1/chat/completions/stream as the model produces tokens', async () => {
-    fake.script({ chunks: ['Alpha ', 'beta ', 'gamma.'], chunkDelayMs: 150 });
+    testServer.fake.script({ chunks: ['Alpha ', 'beta ', 'gamma.'], chunkDelayMs: 150 });
     const response = await call('POST', '/v1/chat/completions/stream', { message: 'Go', agentId: 'assistant' });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/event-stream');
