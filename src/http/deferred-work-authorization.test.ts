@@ -10,6 +10,7 @@ const ADMIN_KEY = 'aos_deferred_admin_key_0123456789abcdef';
 const SCHEDULER_ONLY = 'aos_deferred_scheduler_key_0123456789abc';
 const SCHEDULER_AND_HELPER = 'aos_deferred_helper_runner_0123456789ab';
 const EVALS_ONLY = 'aos_deferred_evals_only_key_0123456789ab';
+const SCHEDULER_WORKFLOWS = 'aos_deferred_workflows_key_0123456789abc';
 
 describe('deferred work is authorized as its author', () => {
   let test: TestApp;
@@ -30,6 +31,11 @@ describe('deferred work is authorized as its author', () => {
             scopes: ['schedules:write', 'schedules:read', 'agents:helper:run'],
           },
           { name: 'evals', key: EVALS_ONLY, scopes: ['evals:write', 'evals:read'] },
+          {
+            name: 'workflow-scheduler',
+            key: SCHEDULER_WORKFLOWS,
+            scopes: ['schedules:write', 'schedules:read', 'workflows:run', 'workflows:read', 'agents:helper:run'],
+          },
         ],
       },
     });
@@ -73,6 +79,25 @@ describe('deferred work is authorized as its author', () => {
     expect(retarget.statusCode).toBe(403);
     const admin = await post(ADMIN_KEY, '/schedules', schedule('/agents/secret/runs'));
     expect(admin.statusCode).toBe(201);
+  });
+
+  it('fires a scheduled workflow with its author’s rights, so a member the author may not run is refused', async () => {
+    const flow = await post(ADMIN_KEY, '/components', {
+      component_id: 'secret-flow',
+      component_type: 'workflow',
+      name: 'Secret flow',
+      config: { steps: [{ name: 'leak', agent: 'secret' }] },
+      stage: 'published',
+    });
+    expect(flow.statusCode).toBe(201);
+    const fire = async (key: string) => {
+      const created = await post(key, '/schedules', schedule('/workflows/secret-flow/runs'));
+      expect(created.statusCode).toBe(201);
+      return test.services.scheduling.engine.trigger('default', created.json().id);
+    };
+    // The author may run workflows and the helper agent, not the secret one the workflow calls.
+    expect(await fire(SCHEDULER_WORKFLOWS)).toMatchObject({ status: 'failed', statusCode: 403 });
+    expect(await fire(ADMIN_KEY)).toMatchObject({ status: 'success', statusCode: 200 });
   });
 
   it('refuses an agtOS scheduler task that publishes without events:write', async () => {

@@ -59,6 +59,8 @@ export interface NewSchedule {
   atMs?: number | null;
   target: ScheduleCreate['target'];
   payload: Record<string, unknown>;
+  /** The scopes of the author, whose rights an endpoint firing may not exceed. */
+  authorScopes?: string[] | null;
   catchUp: CatchUpPolicy;
   timeoutMs?: number;
   maxRetries?: number;

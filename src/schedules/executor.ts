@@ -128,7 +128,8 @@ export function createScheduleExecutor(options: ScheduleExecutorOptions): Schedu
         method,
         url: endpoint,
         headers: {
-          authorization: options.internal.authorization(schedule.workspaceId),
+          // Never more than the author could run: no recorded scopes, no run rights.
+          authorization: options.internal.authorization(schedule.workspaceId, schedule.authorScopes ?? []),
           ...(hasBody ? { 'content-type': 'application/json' } : {}),
         },
         ...(hasBody ? { payload: JSON.stringify(body) } : {}),

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { digestsEqual, hashApiKey } from '../auth/api-keys.js';
 import type { Authenticator, Principal } from '../auth/index.js';
-import { bearerToken } from '../auth/index.js';
+import { ADMIN_SCOPE, bearerToken, coversScopes } from '../auth/index.js';
 
 /** The subject of internal calls (Agno reserves the same name for its scheduler). */
 export const INTERNAL_PRINCIPAL_ID = '__scheduler__';
@@ -25,17 +25,40 @@ export const INTERNAL_SCOPES: readonly string[] = Object.freeze([
   'workflows:run',
 ]);
 
+/**
+ * What both {@link INTERNAL_SCOPES} and `author` grant: each internal scope the author holds, plus each
+ * narrower author scope (`agents:<id>:run`) the internal ones cover. An `admin` author keeps all of
+ * {@link INTERNAL_SCOPES} and nothing more.
+ */
+export function internalScopesOf(author: readonly string[]): string[] {
+  const kept = new Set<string>();
+  for (const scope of INTERNAL_SCOPES) if (coversScopes(author, [scope])) kept.add(scope);
+  for (const scope of author) {
+    if (scope !== ADMIN_SCOPE && coversScopes(INTERNAL_SCOPES, [scope])) kept.add(scope);
+  }
+  return [...kept].sort();
+}
+
 /** Issues the per-workspace internal credentials and recognises them. */
 export class InternalPrincipals {
-  private readonly tokens = new Map<string, { token: string; hash: string }>();
+  private readonly tokens = new Map<
+    string,
+    { token: string; hash: string; workspaceId: string; scopes: readonly string[] }
+  >();
 
-  /** The `Authorization` header value acting in `workspaceId`. */
-  authorization(workspaceId: string): string {
-    let entry = this.tokens.get(workspaceId);
+  /**
+   * The `Authorization` header value acting in `workspaceId`, with {@link INTERNAL_SCOPES} or, given
+   * `authorScopes`, only what they share with those ({@link internalScopesOf}): a schedule's firing
+   * passes its author's scopes, so a component's members are judged by the author's rights.
+   */
+  authorization(workspaceId: string, authorScopes?: readonly string[]): string {
+    const scopes = authorScopes === undefined ? INTERNAL_SCOPES : Object.freeze(internalScopesOf(authorScopes));
+    const key = `${workspaceId}\n${scopes.join(' ')}`;
+    let entry = this.tokens.get(key);
     if (!entry) {
       const token = `aosi_${randomBytes(32).toString('base64url')}`;
-      entry = { token, hash: hashApiKey(token) };
-      this.tokens.set(workspaceId, entry);
+      entry = { token, hash: hashApiKey(token), workspaceId, scopes };
+      this.tokens.set(key, entry);
     }
     return `Bearer ${entry.token}`;
   }
@@ -45,9 +68,9 @@ export class InternalPrincipals {
     const token = bearerToken(authorization);
     if (token === undefined || !token.startsWith('aosi_')) return undefined;
     const hash = hashApiKey(token);
-    for (const [workspaceId, entry] of this.tokens) {
+    for (const entry of this.tokens.values()) {
       if (digestsEqual(entry.hash, hash)) {
-        return { id: INTERNAL_PRINCIPAL_ID, kind: 'config_key', scopes: INTERNAL_SCOPES, workspaceId };
+        return { id: INTERNAL_PRINCIPAL_ID, kind: 'config_key', scopes: entry.scopes, workspaceId: entry.workspaceId };
       }
     }
     return undefined;

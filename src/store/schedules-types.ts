@@ -34,6 +34,12 @@ export interface ScheduleRecord {
   atMs: number | null;
   target: ScheduleTarget;
   payload: Record<string, unknown>;
+  /**
+   * The scopes of the principal that last set the target and payload. A firing that calls an endpoint
+   * acts with no more than these (intersected with the internal run scopes); null (rows from before
+   * they were recorded, topic schedules) grants no run rights at all.
+   */
+  authorScopes: string[] | null;
   catchUp: CatchUpPolicy;
   timeoutMs: number;
   maxRetries: number;
@@ -62,6 +68,7 @@ export type ScheduleCreate = Pick<
       | 'intervalMs'
       | 'atMs'
       | 'payload'
+      | 'authorScopes'
       | 'catchUp'
       | 'timeoutMs'
       | 'maxRetries'
@@ -81,6 +88,7 @@ export type ScheduleUpdate = Partial<
     | 'atMs'
     | 'target'
     | 'payload'
+    | 'authorScopes'
     | 'catchUp'
     | 'timeoutMs'
     | 'maxRetries'

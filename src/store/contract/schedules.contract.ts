@@ -34,6 +34,15 @@ export function runSchedulesContract(store: () => Store): void {
       await expect(store().schedules.create(schedule())).rejects.toMatchObject({ code: 'AOS_CONFLICT' });
     });
 
+    it('keeps the author’s scopes (null when none were recorded) and replaces them on update', async () => {
+      const created = await store().schedules.create(schedule({ authorScopes: ['agents:a:run', 'workflows:run'] }));
+      expect(created.authorScopes).toEqual(['agents:a:run', 'workflows:run']);
+      const bare = await store().schedules.create(schedule({ id: 'sch-2', name: 'bare' }));
+      expect(bare.authorScopes).toBeNull();
+      const updated = await store().schedules.update('default', 'sch-1', { authorScopes: ['teams:run'] });
+      expect(updated?.authorScopes).toEqual(['teams:run']);
+    });
+
     it('lists oldest first, filtered by status and target type', async () => {
       await store().schedules.create(schedule({ id: 'a' }));
       await store().schedules.create(

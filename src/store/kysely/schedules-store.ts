@@ -45,6 +45,8 @@ export interface SchedulesTable {
   at_ms: number | null;
   target: unknown;
   payload: unknown;
+  /** JSON list of scopes, or null. */
+  author_scopes: unknown;
   catch_up: string;
   timeout_ms: number;
   max_retries: number;
@@ -121,6 +123,7 @@ function toSchedule(row: Selectable<SchedulesTable>): ScheduleRecord {
     atMs: numberOrNull(row.at_ms),
     target: decodeJson<ScheduleTarget>(row.target, { type: 'topic', topic: '' }),
     payload: decodeJson(row.payload, {}),
+    authorScopes: row.author_scopes === null ? null : decodeJson<string[] | null>(row.author_scopes, null),
     catchUp: row.catch_up as CatchUpPolicy,
     timeoutMs: Number(row.timeout_ms),
     maxRetries: Number(row.max_retries),
@@ -197,6 +200,9 @@ function scheduleValues(patch: ScheduleUpdate): Partial<SchedulesTable> {
   if (patch.atMs !== undefined) values.at_ms = patch.atMs;
   if (patch.target !== undefined) values.target = encodeJson(patch.target);
   if (patch.payload !== undefined) values.payload = encodeJson(patch.payload);
+  if (patch.authorScopes !== undefined) {
+    values.author_scopes = patch.authorScopes === null ? null : encodeJson(patch.authorScopes);
+  }
   if (patch.catchUp !== undefined) values.catch_up = patch.catchUp;
   if (patch.timeoutMs !== undefined) values.timeout_ms = patch.timeoutMs;
   if (patch.maxRetries !== undefined) values.max_retries = patch.maxRetries;
@@ -233,6 +239,7 @@ export class KyselyScheduleStore implements ScheduleStore {
       at_ms: input.atMs ?? null,
       target: encodeJson(input.target),
       payload: encodeJson(input.payload ?? {}),
+      author_scopes: input.authorScopes ? encodeJson(input.authorScopes) : null,
       catch_up: input.catchUp ?? 'skip',
       timeout_ms: input.timeoutMs ?? 3_600_000,
       max_retries: input.maxRetries ?? 0,

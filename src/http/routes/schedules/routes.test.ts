@@ -139,6 +139,8 @@ describe('Agno /schedules', () => {
       cronExpr: '0 0 1 1 *',
       timezone: 'UTC',
       target: { type: 'endpoint', method: 'GET', endpoint: '/agents' },
+      // An admin author: the firing gets the internal scopes and no more.
+      authorScopes: ['admin'],
       status: 'active',
       nextRunAt: null,
       maxRetries: 1,

@@ -96,8 +96,9 @@ export const scheduleRoutes: FastifyPluginAsync<{ services: Services }> = async 
   }
 
   /**
-   * A firing runs under the internal principal, which may run any agent, team or workflow; so the author
-   * must be able to call the endpoint themselves, and a user pinned by isolation fires as that user into
+   * A firing runs under the internal principal narrowed to the author's scopes (kept on the schedule), so
+   * members of a scheduled team or workflow are judged by the author's rights; the author must be able
+   * to call the endpoint themselves, and a user pinned by isolation fires as that user into
    * new sessions only (a named `session_id` could be another user's).
    */
   function authorizeTarget(
@@ -185,6 +186,7 @@ export const scheduleRoutes: FastifyPluginAsync<{ services: Services }> = async 
             ...timing,
             target: { type: 'endpoint', method: body.method, endpoint: body.endpoint },
             payload,
+            authorScopes: [...(request.principal?.scopes ?? [])],
             catchUp: body.catch_up,
             timeoutMs: body.timeout_seconds * 1000,
             maxRetries: body.max_retries,
@@ -246,6 +248,8 @@ export const scheduleRoutes: FastifyPluginAsync<{ services: Services }> = async 
           endpoint,
           body.payload === undefined ? current.payload : (body.payload ?? {}),
         );
+        // The firing acts with the rights of whoever set its target last.
+        patch.authorScopes = [...(request.principal?.scopes ?? [])];
         if (body.method !== undefined || body.endpoint !== undefined)
           patch.target = { type: 'endpoint', method, endpoint };
       }
