@@ -11,7 +11,7 @@ import type { Logger } from '../logging/logger.js';
 import { settleDecisions } from '../runtime/hitl/decisions.js';
 import { type HitlHooks, type PauseInfo, pausedStateOf } from '../runtime/hitl/pause.js';
 import type { ToolDecision, ToolDecisionInput } from '../runtime/hitl/types.js';
-import type { RunHandle, RunManager } from '../runtime/run-manager.js';
+import type { ContinueRunRequest, RunHandle, RunManager } from '../runtime/run-manager.js';
 import type { AuditLog } from '../security/index.js';
 import type { ApprovalRecord, ApprovalStatus } from '../store/approvals-types.js';
 import type { RunRecord, Store } from '../store/types.js';
@@ -161,6 +161,8 @@ export class ApprovalService implements HitlHooks {
     tools: readonly ToolDecisionInput[];
     canApprove: boolean;
     decider: Decider;
+    /** What the continuing caller may run (team components re-check their members with it). */
+    mayRun?: ContinueRunRequest['mayRun'];
   }): Promise<RunHandle> {
     const { decider } = input;
     const run = await this.settledRun(input.run);
@@ -178,7 +180,7 @@ export class ApprovalService implements HitlHooks {
       );
     }
     const decisions = settleDecisions(state, input.tools, rows);
-    const handle = await this.options.runs().continueRun({ run, decisions });
+    const handle = await this.options.runs().continueRun({ run, decisions, mayRun: input.mayRun });
     for (const decision of decisions) {
       const row = rows.find((candidate) => candidate.toolCallId === decision.tool.tool_call_id);
       if (row?.status !== 'pending') continue;

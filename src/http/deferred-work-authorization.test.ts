@@ -100,6 +100,26 @@ describe('deferred work is authorized as its author', () => {
     expect(await fire(ADMIN_KEY)).toMatchObject({ status: 'success', statusCode: 200 });
   });
 
+  it('continuing a paused workflow component re-checks its steps against the continuing caller', async () => {
+    const flow = await post(ADMIN_KEY, '/components', {
+      component_id: 'gated-flow',
+      component_type: 'workflow',
+      name: 'Gated flow',
+      config: { steps: [{ name: 'leak', agent: 'secret', requires_confirmation: true }] },
+      stage: 'published',
+    });
+    expect(flow.statusCode).toBe(201);
+    const started = await post(ADMIN_KEY, '/workflows/gated-flow/runs', { message: 'hi', stream: false });
+    expect(started.json()).toMatchObject({ status: 'paused' });
+    const url = `/workflows/gated-flow/runs/${started.json().run_id}/continue`;
+    // May run workflows, not the secret agent the paused step calls.
+    const refused = await post(SCHEDULER_WORKFLOWS, url, { stream: false });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().detail).toContain('agents:secret:run');
+    const continued = await post(ADMIN_KEY, url, { stream: false });
+    expect(continued.json()).toMatchObject({ status: 'completed' });
+  });
+
   it('refuses an agtOS scheduler task that publishes without events:write', async () => {
     const refused = await post(SCHEDULER_ONLY, '/api/scheduler/tasks', {
       name: 'nightly',

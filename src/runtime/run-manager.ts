@@ -128,8 +128,19 @@ export interface ActiveRun {
  */
 export type RunResumer = (run: RunRecord) => Promise<boolean>;
 
+/** What continues a paused run: the run, the settled decisions, and what the continuing caller may run. */
+export interface ContinueRunRequest {
+  run: RunRecord;
+  decisions: ToolDecision[];
+  /**
+   * Whether the continuing caller may run an agent or team: a team component goes on only when its
+   * caller may still run every member (absent: refused, fail closed). Agent runs do not use it.
+   */
+  mayRun?: ((resource: 'agents' | 'teams', id: string) => boolean) | undefined;
+}
+
 /** Continues a paused run of another runner (a team) with settled decisions; see {@link RunManager.continueRun}. */
-export type RunContinuer = (request: { run: RunRecord; decisions: ToolDecision[] }) => Promise<RunHandle>;
+export type RunContinuer = (request: ContinueRunRequest) => Promise<RunHandle>;
 
 /**
  * A session keeps to one user: another user's session is reported as missing, not shared. A pinned
@@ -289,7 +300,7 @@ export class RunManager {
    * this process whichever process paused it: claims the run by compare-and-set from `paused` (409
    * when another continue won), then carries its event sequence on with `RunContinued`.
    */
-  async continueRun(request: { run: RunRecord; decisions: ToolDecision[] }): Promise<RunHandle> {
+  async continueRun(request: ContinueRunRequest): Promise<RunHandle> {
     const { run, decisions } = request;
     const { store } = this.options;
     if (run.componentType !== 'agent') {

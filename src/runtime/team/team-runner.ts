@@ -36,7 +36,7 @@ import {
 import { decidedTools } from '../hitl/decisions.js';
 import { pausedStateOf } from '../hitl/pause.js';
 import type { PausedState, ToolDecision } from '../hitl/types.js';
-import type { RunHandle } from '../run-manager.js';
+import type { ContinueRunRequest, RunHandle } from '../run-manager.js';
 import type { ToolDefinition } from '../tools/types.js';
 import {
   continueMemberAgent,
@@ -323,14 +323,18 @@ export class TeamRunner {
    * claims the run from `paused` (409 when another continue won), emits `TeamRunContinued`, finishes
    * the paused members, then the leader. The team may pause again.
    */
-  async continueRun(request: { run: RunRecord; decisions: ToolDecision[] }): Promise<RunHandle> {
+  async continueRun(request: ContinueRunRequest): Promise<RunHandle> {
     const { run, decisions } = request;
     const pause = teamPauseOf(run);
     if (run.status !== 'paused' || !pause) {
       throw new AgentOsError('AOS_RUN_INVALID_TRANSITION', 'Run is not paused (already continued or ended)');
     }
     const version = typeof run.input.version === 'number' ? run.input.version : undefined;
-    const { team } = await this.resolve(run.workspaceId, run.componentId, version);
+    const { team, source } = await this.resolve(run.workspaceId, run.componentId, version);
+    // The caller who continues must be able to run the members as much as the one who started.
+    if (source === 'component') {
+      assertMayRunReferences(memberReferences(team, this.deps.config), request.mayRun, `team ${team.id}`);
+    }
     return launchComponentRun(
       this.deps,
       {

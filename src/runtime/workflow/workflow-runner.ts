@@ -185,13 +185,17 @@ export class WorkflowRunner {
 
   /**
    * Continues a paused run: the step that waited is confirmed (it runs) or rejected (it is skipped).
-   * `AOS_CONFLICT` when the run is not paused.
+   * `AOS_CONFLICT` when the run is not paused. A workflow component goes on only when `mayRun` (the
+   * continuing caller's rights) allows every agent and team its steps name, as at start.
    */
-  async continue(run: RunRecord, confirmed: boolean): Promise<RunHandle> {
+  async continue(run: RunRecord, confirmed: boolean, mayRun?: StartWorkflowRunRequest['mayRun']): Promise<RunHandle> {
     if (run.status !== 'paused')
       throw new AgentOsError('AOS_CONFLICT', `Run ${run.runId} is ${run.status}, not paused`);
     const input = run.input as { message?: string; agent_id?: string; version?: number };
     const definition = await this.definition(run.workspaceId, run.componentId, input.agent_id, input.version);
+    if (definition.source === 'component') {
+      assertMayRunReferences(stepReferences(definition.steps), mayRun, `workflow ${definition.id}`);
+    }
     const paused = run.output as { paused_step_key?: string; paused_step_name?: string };
     if (paused.paused_step_key === undefined) throw new AgentOsError('AOS_CONFLICT', 'The run has no paused step');
     return launchComponentRun(

@@ -13,6 +13,7 @@ import type { ToolDecisionInput } from '../../../runtime/hitl/types.js';
 import type { Services } from '../../../services.js';
 import type { ZodApp } from '../../route-config.js';
 import { canApprove, deciderOf } from '../approvals/decider.js';
+import { runAccessOf } from '../components/run-access.js';
 import { backgroundAccepted, continueRequest, toolDecision } from '../runs/schemas.js';
 import { compositeRunView, continueComponentRun } from './component-run-routes.js';
 
@@ -110,6 +111,7 @@ export function registerTeamContinueRoute(
           tools: teamToolDecisions(body),
           canApprove: canApprove(request),
           decider: deciderOf(request),
+          mayRun: runAccessOf(app, request),
         }),
       );
     },

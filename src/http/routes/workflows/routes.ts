@@ -13,6 +13,7 @@ import { idSchema } from '../../../config/index.js';
 import { AgentOsError, NotFoundError } from '../../../errors/index.js';
 import type { Services } from '../../../services.js';
 import { workspaceOf } from '../../plugins/access-control.js';
+import { runAccessOf } from '../components/run-access.js';
 import { backgroundAccepted } from '../runs/schemas.js';
 import {
   componentRunStart,
@@ -103,7 +104,8 @@ export const workflowRunRoutes: FastifyPluginAsync<{ services: Services }> = asy
         if (run.status !== 'paused') {
           throw new AgentOsError('AOS_CONFLICT', `Run ${runId} is ${run.status}; only a paused run can be continued`);
         }
-        return services.workflows.continue(run, body.step_requirements?.[0]?.confirmed ?? true);
+        const confirmed = body.step_requirements?.[0]?.confirmed ?? true;
+        return services.workflows.continue(run, confirmed, runAccessOf(fastify, request));
       });
     },
   });

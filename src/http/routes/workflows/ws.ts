@@ -281,7 +281,14 @@ class WorkflowSocket {
     }
     await this.consumeWorkflowRunLimit();
     const confirmed = parsed.step_requirements?.[0]?.confirmed ?? true;
-    this.follow(await workflows.continue(run, confirmed));
+    const principal = this.principal;
+    this.follow(
+      await workflows.continue(
+        run,
+        confirmed,
+        (resource, id) => principal !== null && hasScope(principal.scopes, { resource, action: 'run', id }),
+      ),
+    );
   }
 
   private follow(handle: RunHandle): void {
