@@ -136,6 +136,23 @@ describe('createHttpFetch under @ai-sdk/openai', () => {
   });
 });
 
+describe('createHttpFetch idle timeout', () => {
+  it('fails a call that gets no answer, and a body that stops, after the idle time', async () => {
+    const http = createHttpFetch({ idleTimeoutMs: 150 });
+    const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] });
+    fake.script({ hang: true });
+    const silent = http(`${fake.url}/chat/completions`, { method: 'POST', body });
+    await expect(silent).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed' });
+    fake.script({ text: 'first words', hang: true });
+    const streaming = await http(`${fake.url}/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ ...JSON.parse(body), stream: true }),
+    });
+    expect(streaming.status).toBe(200);
+    await expect(streaming.text()).rejects.toThrow();
+  });
+});
+
 describe('createHttpFetch connections', () => {
   it('reuses a connection between calls, also when the server announces a 1 s idle timeout', async () => {
     let connections = 0;

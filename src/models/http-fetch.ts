@@ -18,6 +18,11 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 export interface HttpFetchOptions {
   /** Sockets kept open per host for reuse between calls. */
   maxFreeSockets?: number;
+  /**
+   * A call that receives nothing (headers or body bytes) for this long fails, as undici's
+   * `headersTimeout` / `bodyTimeout` (300 s) make the global fetch fail.
+   */
+  idleTimeoutMs?: number;
 }
 
 /** The idle time a server announces (`Keep-Alive: timeout=N`) on the response a socket just carried. */
@@ -77,6 +82,7 @@ function bodyOf(response: IncomingMessage): Readable {
 /** Creates the fetch; it keeps its own keep-alive agents. */
 export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
   const agentOptions = { keepAlive: true, maxFreeSockets: options.maxFreeSockets ?? 256 };
+  const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
   const agents = {
     'http:': keepShortLivedSockets(new HttpAgent(agentOptions)),
     'https:': keepShortLivedSockets(new HttpsAgent(agentOptions)),
@@ -151,7 +157,12 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
         },
       );
       signal?.addEventListener('abort', onAbort, { once: true });
-      request.once('error', (error) => {
+      request.setTimeout(idleTimeoutMs, () => {
+        const error = new Error(`No data from ${url.host} for ${idleTimeoutMs} ms`);
+        if (stream && !stream.destroyed && !response?.complete) stream.destroy(error);
+        request.destroy(error);
+      });
+      request.on('error', (error) => {
         signal?.removeEventListener('abort', onAbort);
         if (settled) {
           if (response && stream && !stream.destroyed) stream.destroy(error);
