@@ -43,6 +43,8 @@ export interface EvalDeps {
    * the caller may run every member (absent: such components are refused, fail closed).
    */
   mayRun?: ((resource: 'agents' | 'teams', id: string) => boolean) | undefined;
+  /** Who asked: the eval's runs count against that caller's budget (and are refused when it is used up). */
+  principal?: string | undefined;
 }
 
 /** What an eval runs: an agent, a team or a workflow. */
@@ -86,7 +88,7 @@ function unknown(kind: string, id: string) {
 
 /** The agent, team or workflow the eval names (exactly one, as the request schema checks). */
 async function targetOf(deps: EvalDeps, workspaceId: string, request: EvalRequest): Promise<EvalTarget> {
-  const common = { workspaceId, message: request.input, userId: request.user_id ?? null };
+  const common = { workspaceId, message: request.input, userId: request.user_id ?? null, principal: deps.principal };
   if (request.team_id !== undefined) {
     const teamId = request.team_id;
     if (!deps.teams) throw new AgentOsError('AOS_BAD_REQUEST', 'Evals of teams are not available here');

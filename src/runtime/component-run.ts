@@ -16,7 +16,7 @@ import { AGENTOS_ATTRIBUTES, type Observability } from '../observability/index.j
 import type { RunRecord, RunStatus, RunUpdate, SessionRecord, Store } from '../store/types.js';
 import { EventWriter } from './event-writer.js';
 import { RunChannel } from './run-channel.js';
-import type { RunHandle, RunManager } from './run-manager.js';
+import { principalOfRun, type RunHandle, type RunManager } from './run-manager.js';
 import { canTransition } from './run-status.js';
 import type { ToolDefinition } from './tools/types.js';
 
@@ -45,7 +45,7 @@ export interface ExecutionContext {
   sessionId: string;
   workspaceId: string;
   userId: string | null;
-  /** Who started the run (its usage counts against that caller's budget); unknown for resumed runs. */
+  /** Who started the run (its usage counts against that caller's budget), also when continued or resumed. */
   principal?: string | undefined;
   /** Whether the session was created by this run (it has no history yet). */
   newSession: boolean;
@@ -128,8 +128,11 @@ export async function launchComponentRun(
 ): Promise<RunHandle> {
   const { store, runs, logger } = deps;
   const now = deps.now ?? Date.now;
-  // A caller whose daily budget is used up starts nothing, whatever surface it came through (429).
-  if (!request.existing) await runs.checkCallerQuota(request.principal);
+  // The starter is kept on the run: a continue or resume counts against the same caller's budget.
+  const principal = request.existing ? (request.principal ?? principalOfRun(request.existing.run)) : request.principal;
+  // A caller whose daily budget is used up starts nothing, whatever surface it came through (429); nor
+  // continues a paused run. A run taken over after a restart was already admitted.
+  if (!request.existing || request.existing.from.includes('paused')) await runs.checkCallerQuota(principal);
   let runId: string;
   let sessionId: string;
   let newSession = false;
@@ -158,7 +161,7 @@ export async function launchComponentRun(
       componentType: request.componentType,
       componentId: request.componentId,
       userId: request.userId ?? null,
-      input: request.input,
+      input: principal === undefined ? request.input : { ...request.input, principal },
       owner: runs.instanceId,
       status: 'running',
     });
@@ -174,7 +177,7 @@ export async function launchComponentRun(
     sessionId,
     workspaceId: request.workspaceId,
     userId: request.existing ? request.existing.run.userId : (request.userId ?? null),
-    principal: request.principal,
+    principal,
     newSession,
     emit: (event) => channel.emit(event),
     abortSignal: controller.signal,

@@ -142,6 +142,12 @@ export interface ContinueRunRequest {
 /** Continues a paused run of another runner (a team) with settled decisions; see {@link RunManager.continueRun}. */
 export type RunContinuer = (request: ContinueRunRequest) => Promise<RunHandle>;
 
+/** Who started a run (`input.principal`, kept at start), for usage accounting on continue and resume. */
+export function principalOfRun(run: RunRecord): string | undefined {
+  const principal = run.input.principal;
+  return typeof principal === 'string' ? principal : undefined;
+}
+
 /**
  * A session keeps to one user: another user's session is reported as missing, not shared. A pinned
  * caller (user isolation) may not join a session without a user either.
@@ -271,7 +277,8 @@ export class RunManager {
       componentType: 'agent',
       componentId: agent.id,
       userId: request.userId ?? null,
-      input: { message: request.message },
+      // The starter is kept on the run, so a continue later counts against the same caller's budget.
+      input: { message: request.message, ...(request.principal === undefined ? {} : { principal: request.principal }) },
       owner: this.instanceId,
       status: 'running',
     });
@@ -310,6 +317,8 @@ export class RunManager {
       return continuer(request);
     }
     const agent = await this.resolveAgent(run.workspaceId, run.componentId);
+    const principal = principalOfRun(run);
+    await this.checkCallerQuota(principal);
     const claimed = await store.runs.transition(run.workspaceId, run.runId, ['paused'], {
       status: 'running',
       owner: this.instanceId,
@@ -342,6 +351,7 @@ export class RunManager {
       message: String(run.input.message ?? ''),
       sessionId,
       userId: run.userId,
+      principal,
     };
     const done = this.execute({
       request: startRequest,

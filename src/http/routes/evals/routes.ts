@@ -98,7 +98,8 @@ export const evalRoutes: FastifyPluginAsync<{ services: Services }> = async (fas
   });
 
   app.post('/eval-runs', {
-    config: { access: { scope: 'evals:write' } },
+    // An eval starts runs: the caller's budget is checked at the door, as for agent runs.
+    config: { access: { scope: 'evals:write' }, rateLimitClass: 'message' },
     schema: {
       summary: 'Run an eval and store its result',
       description:
@@ -150,6 +151,7 @@ export const evalRoutes: FastifyPluginAsync<{ services: Services }> = async (fas
           workflows: services.workflows,
           runStore: store.runs,
           mayRun: (resource, id) => hasScope(scopes, { resource, id, action: 'run' }),
+          principal: request.principal?.id,
         },
         workspaceOf(request),
         body,
