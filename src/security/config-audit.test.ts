@@ -110,6 +110,18 @@ describe('audit of config changes and approval decisions', () => {
     );
   });
 
+  it('records admin-only writes such as a new plugin', async () => {
+    const plugin = await call(ADMIN_KEY, 'POST', '/api/plugins', {
+      slug: 'audited-skill',
+      name: 'Audited skill',
+      content: '# Skill',
+    });
+    expect(plugin.status).toBe(201);
+    const changes = (await entries('config.changed')).filter((entry) => entry.details.target?.type === 'plugin');
+    expect(changes).toHaveLength(1);
+    expect(changes[0]).toMatchObject({ principal: 'admin', details: { action: 'plugin.created' } });
+  });
+
   it('records approval decisions by resolve and by continue', async () => {
     const guarded = await call(ADMIN_KEY, 'POST', '/agents/guarded/runs', { message: 'What is 6*7?' });
     expect(guarded.body.status).toBe('paused');

@@ -5,14 +5,14 @@
  * a different response.
  *
  * It also records every successful config change (`config.changed`): a write or delete on a route whose
- * declared scope is one of {@link CONFIG_RESOURCES} (components, API agents, personas, plugins, schedules,
- * workflow definitions). The rule reads the scope each route declares next to its schema, so a new route
+ * declared scope is one of {@link CONFIG_RESOURCES} (components, API agents, personas, schedules, workflow
+ * definitions), or any non-GET route declaring the `admin` scope (plugins, migrations). The rule reads the scope each route declares next to its schema, so a new route
  * of these resources is audited without a list to keep in sync. An `onSend` hook stores the entry before
  * the response leaves, with actor, action and target.
  * @module
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Principal } from '../../auth/index.js';
+import { ADMIN_SCOPE, type Principal } from '../../auth/index.js';
 import { isAgentOsError } from '../../errors/index.js';
 import { AUDIT_KINDS, type AuditLog } from '../../security/index.js';
 import type { RouteAccess } from '../route-config.js';
@@ -44,8 +44,13 @@ const MAX_ID_PARSE = 256 * 1024;
 /** Route segments whose singular is not the plural without its `s`. */
 const TARGET_TYPES: Readonly<Record<string, string>> = { scheduler: 'schedule' };
 
-/** True when the route's declared scope is a write or delete on a config resource. */
+/**
+ * True when the route's declared scope is a write or delete on a config resource, or `admin` (the
+ * hook only asks for non-GET requests): an admin-only write (`POST /api/plugins`, migrations) changes
+ * server-wide configuration, whatever resource it names.
+ */
 function isConfigChange(access: RouteAccess | undefined): boolean {
+  if (access?.scope === ADMIN_SCOPE) return true;
   const [resource, action] = (access?.scope ?? '').split(':');
   return resource !== undefined && action !== undefined && CONFIG_RESOURCES.has(resource) && CONFIG_ACTIONS.has(action);
 }
