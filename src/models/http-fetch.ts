@@ -6,6 +6,7 @@
  * providers send (a method, headers and a string or byte body); any other body goes to the global
  * fetch. Failures read as the global fetch's do: a network error is `TypeError('fetch failed')` with
  * the cause, an abort rejects with the signal's reason, and a body cut off by an abort errors.
+ * Unlike the global fetch it does not follow redirects: a 3xx comes back as the provider's HTTP error.
  * @module
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
