@@ -3,13 +3,13 @@
 // one file halves that (bench/startup). Packages that locate files next to themselves at run time
 // (native addons, pino-pretty, tsx's loader) stay external
 // and load from node_modules as usual.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 // Chunks are content-hashed; drop the previous build's so they do not pile up.
 rmSync('dist/chunks', { recursive: true, force: true });
 
-await build({
+const result = await build({
   entryPoints: ['dist/cli/index.js'],
   outdir: 'dist',
   entryNames: 'agentos',
@@ -28,6 +28,8 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
+  // Which module landed in which chunk: `npx esbuild --analyze` style reports, and the dev dependency check below.
+  metafile: true,
   external: [
     'better-sqlite3',
     'sqlite-vec',
@@ -50,3 +52,18 @@ await build({
     js: "import { createRequire as __agentosRequire } from 'node:module';\nconst require = __agentosRequire(import.meta.url);",
   },
 });
+
+writeFileSync('dist/agentos.meta.json', JSON.stringify(result.metafile));
+
+// A dev-only package (PGlite, playwright-core, vitest, ...) is not installed in production: one reachable from the
+// server would fail there at first use, and bundling it costs start-up time and memory. The lockfile marks the
+// packages that only dev dependencies pull in (`dev: true`).
+const { packages } = JSON.parse(readFileSync('package-lock.json', 'utf8'));
+const bundledDev = new Set();
+for (const input of Object.keys(result.metafile.inputs)) {
+  const packagePath = /^((?:.*\/)?node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1];
+  if (packagePath && packages[packagePath]?.dev) bundledDev.add(packagePath);
+}
+if (bundledDev.size > 0) {
+  throw new Error(`bundle: dev-only packages reached from the server: ${[...bundledDev].join(', ')}`);
+}
