@@ -23,7 +23,13 @@ export {
   scopesFromClaims,
 } from './jwt.js';
 export { isLoopbackHost } from './loopback.js';
-export { ADMIN_SCOPE, type Principal, type PrincipalKind } from './principal.js';
+export {
+  ADMIN_SCOPE,
+  callerSubjectOf,
+  configuredKeyOf,
+  type Principal,
+  type PrincipalKind,
+} from './principal.js';
 export {
   coversScopes,
   expandRoles,

@@ -56,7 +56,7 @@ describe('runs are charged to their starter', () => {
     test.services.store.usage.add({
       day: day(),
       workspaceId: 'default',
-      principal: 'small',
+      principal: 'config_key:small',
       agentId: 'gpt',
       modelId: MODEL,
       inputTokens: 1000,
@@ -79,7 +79,7 @@ describe('runs are charged to their starter', () => {
     // Continued by someone else: still the starter's run and the starter's tokens.
     const continued = await post(ADMIN, url, { tools, stream: false });
     expect(continued.json()).toMatchObject({ status: 'completed' });
-    expect(await usedBy('small')).toBe(42);
+    expect(await usedBy('config_key:small')).toBe(42);
     expect(await usedBy()).toBe(42);
 
     fake.script({
@@ -103,7 +103,7 @@ describe('runs are charged to their starter', () => {
     expect(started.json()).toMatchObject({ status: 'paused' });
     const continued = await post(ADMIN, `/workflows/gated/runs/${started.json().run_id}/continue`, { stream: false });
     expect(continued.json()).toMatchObject({ status: 'completed' });
-    expect(await usedBy('small')).toBe(33);
+    expect(await usedBy('config_key:small')).toBe(33);
     expect(await usedBy()).toBe(33);
   });
 
@@ -117,7 +117,7 @@ describe('runs are charged to their starter', () => {
       warmup_runs: 0,
     });
     expect(evaluated.statusCode).toBe(200);
-    expect(await usedBy('small')).toBe(10);
+    expect(await usedBy('config_key:small')).toBe(10);
     await useUp();
     const refused = await post(SMALL, '/eval-runs', {
       eval_type: 'performance',

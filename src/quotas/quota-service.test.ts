@@ -44,9 +44,12 @@ describe('QuotaService over a real SQLite store', () => {
     );
 
   it('merges overrides over the defaults field by field, and false exempts', () => {
-    expect(quotas.keyBudget('someone')).toEqual({ daily_tokens: 1000 });
-    expect(quotas.keyBudget('big')).toEqual({ daily_tokens: 5000 });
-    expect(quotas.keyBudget('free')).toBeNull();
+    expect(quotas.keyBudget('api_key:someone')).toEqual({ daily_tokens: 1000 });
+    expect(quotas.keyBudget('config_key:big')).toEqual({ daily_tokens: 5000 });
+    expect(quotas.keyBudget('config_key:free')).toBeNull();
+    // Overrides name keys: a JWT subject or service account of the same name gets the default.
+    expect(quotas.keyBudget('jwt:big')).toEqual({ daily_tokens: 1000 });
+    expect(quotas.keyBudget('service_account:free')).toEqual({ daily_tokens: 1000 });
     expect(quotas.agentBudget('cheap')).toEqual({ daily_cost_usd: 0.01, daily_tokens: 100 });
     expect(quotas.agentBudget('other')).toEqual({ daily_cost_usd: 1 });
   });
@@ -54,14 +57,14 @@ describe('QuotaService over a real SQLite store', () => {
   it('prices a run from the shared table and refuses until the UTC day rolls over', async () => {
     const added = await quotas.record({
       workspaceId: 'w1',
-      principal: 'someone',
+      principal: 'api_key:someone',
       agentId: 'a1',
       modelId: 'openai:custom',
       inputTokens: 1000,
       outputTokens: 7,
     });
     expect(added).toMatchObject({ day: '2026-01-02', costUsd: 1000 });
-    const error = await refusal(quotas.checkKey('someone'));
+    const error = await refusal(quotas.checkKey('api_key:someone'));
     expect(error?.code).toBe('AOS_QUOTA_EXCEEDED');
     expect(error?.details).toMatchObject({ retryAfter: 10, quota: 'key', budget: 'daily_tokens', used: 1007 });
     expect(await refusal(quotas.checkAgent('w1', 'a1'))).toMatchObject({ details: { budget: 'daily_cost_usd' } });
@@ -70,18 +73,18 @@ describe('QuotaService over a real SQLite store', () => {
     // A new UTC day starts a new budget.
     now = LATE + 10_000;
     expect(utcDay(now)).toBe('2026-01-03');
-    await expect(quotas.checkKey('someone')).resolves.toBeUndefined();
+    await expect(quotas.checkKey('api_key:someone')).resolves.toBeUndefined();
     await expect(quotas.checkAgent('w1', 'a1')).resolves.toBeUndefined();
   });
 
   it("sums a caller's usage across workspaces and leaves exempt callers alone", async () => {
     const run = { agentId: 'a1', modelId: 'local:default', inputTokens: 300, outputTokens: 200 };
-    await quotas.record({ ...run, workspaceId: 'w1', principal: 'someone' });
-    await expect(quotas.checkKey('someone')).resolves.toBeUndefined();
-    await quotas.record({ ...run, workspaceId: 'w2', principal: 'someone' });
-    expect((await refusal(quotas.checkKey('someone')))?.code).toBe('AOS_QUOTA_EXCEEDED');
-    await quotas.record({ ...run, workspaceId: 'w1', principal: 'free', inputTokens: 1e9 });
-    await expect(quotas.checkKey('free')).resolves.toBeUndefined();
+    await quotas.record({ ...run, workspaceId: 'w1', principal: 'api_key:someone' });
+    await expect(quotas.checkKey('api_key:someone')).resolves.toBeUndefined();
+    await quotas.record({ ...run, workspaceId: 'w2', principal: 'api_key:someone' });
+    expect((await refusal(quotas.checkKey('api_key:someone')))?.code).toBe('AOS_QUOTA_EXCEEDED');
+    await quotas.record({ ...run, workspaceId: 'w1', principal: 'config_key:free', inputTokens: 1e9 });
+    await expect(quotas.checkKey('config_key:free')).resolves.toBeUndefined();
   });
 
   it('counts seconds to the next UTC midnight', () => {

@@ -1,11 +1,13 @@
 /**
- * Daily token and cost budgets (issue 5): per caller (API key id, config key name, JWT `sub`) and per
+ * Daily token and cost budgets (issue 5): per caller (`<kind>:<id>`: API key id, config key name, JWT `sub`) and per
  * agent of a workspace. Usage is added to the store after each run (`store.usage`, one SQL upsert, so
  * replicas share it); a run that would start while a budget is used up is refused with 429
  * `AOS_QUOTA_EXCEEDED` and `Retry-After` until the UTC day rolls over. Budgets are checked before a run,
  * not during it, so the run that crosses a budget finishes and the next one is refused.
  * @module
  */
+
+import { configuredKeyOf } from '../auth/index.js';
 import type { Budget, QuotasConfig } from '../config/quota-schema.js';
 import { AgentOsError } from '../errors/index.js';
 import type { PriceTable } from '../observability/pricing.js';
@@ -70,9 +72,13 @@ export class QuotaService {
     );
   }
 
-  /** The budget of one caller, or null when it has none. */
-  keyBudget(principal: string): Budget | null {
-    return resolveBudget(this.config.per_key, this.config.keys[principal]);
+  /**
+   * The budget of one caller (its subject, `<kind>:<id>` from `callerSubjectOf`), or null when it has
+   * none. `quotas.keys` overrides apply to keys only: a JWT whose `sub` equals a key's name gets `per_key`.
+   */
+  keyBudget(subject: string): Budget | null {
+    const key = configuredKeyOf(subject);
+    return resolveBudget(this.config.per_key, key === undefined ? undefined : this.config.keys[key]);
   }
 
   /** The budget of one agent (in each workspace), or null when it has none. */
@@ -136,7 +142,7 @@ export class QuotaService {
     if (!exceeded) return;
     this.refusals?.inc({ quota: kind, budget: exceeded.budget === 'daily_tokens' ? 'tokens' : 'cost' });
     const retryAfter = secondsUntilNextUtcDay(at);
-    const owner = kind === 'key' ? `caller ${subject}` : `agent ${subject}`;
+    const owner = kind === 'key' ? `caller ${configuredKeyOf(subject) ?? subject}` : `agent ${subject}`;
     const what = exceeded.budget === 'daily_tokens' ? 'token' : 'cost';
     throw new AgentOsError(
       'AOS_QUOTA_EXCEEDED',

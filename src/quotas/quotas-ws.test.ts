@@ -48,7 +48,7 @@ describe('quotas over an open socket and MCP', () => {
     await server.services.store.usage.add({
       day: utcDay(Date.now()),
       workspaceId: 'default',
-      principal: 'socket-key',
+      principal: 'config_key:socket-key',
       agentId: 'assistant',
       modelId: 'local:default',
       inputTokens: 100,
@@ -85,12 +85,12 @@ describe('quotas over an open socket and MCP', () => {
     try {
       const ran = await client.callTool({ name: 'run_agent', arguments: { agent_id: 'assistant', message: 'hi' } });
       expect(ran.isError).toBe(false);
-      expect((await server.services.store.usage.totals({ principal: 'mcp-key' })).runs).toBeGreaterThan(0);
+      expect((await server.services.store.usage.totals({ principal: 'config_key:mcp-key' })).runs).toBeGreaterThan(0);
 
       await server.services.store.usage.add({
         day: utcDay(Date.now()),
         workspaceId: 'default',
-        principal: 'mcp-key',
+        principal: 'config_key:mcp-key',
         agentId: 'assistant',
         modelId: 'local:default',
         inputTokens: 1000,

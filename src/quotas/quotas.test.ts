@@ -95,7 +95,7 @@ describe('quotas and /api/costs over the real app', () => {
     await test.services.store.usage.add({
       day: utcDay(Date.now()),
       workspaceId: 'default',
-      principal: 'small',
+      principal: 'config_key:small',
       agentId: 'gpt',
       modelId: 'openai:gpt-4o',
       inputTokens: 100,
@@ -178,7 +178,7 @@ describe('quotas and /api/costs over the real app', () => {
       payload: { message: 'go' },
     });
     expect(flow.statusCode).toBe(200);
-    expect((await test.services.store.usage.totals({ principal: 'small' })).totalTokens).toBe(110);
+    expect((await test.services.store.usage.totals({ principal: 'config_key:small' })).totalTokens).toBe(110);
     expect((await run(SMALL)).statusCode).toBe(429);
     const again = await test.app.inject({
       method: 'POST',
@@ -275,7 +275,7 @@ describe('quotas and /api/costs over the real app', () => {
     await test.services.store.usage.add({
       day: utcDay(Date.now()),
       workspaceId: 'default',
-      principal: 'small',
+      principal: 'config_key:small',
       agentId: 'gpt',
       modelId: 'openai:gpt-4o',
       inputTokens: 500,
@@ -285,6 +285,8 @@ describe('quotas and /api/costs over the real app', () => {
     expect((await run(SMALL)).statusCode).toBe(429);
     const metrics = await test.app.inject({ method: 'GET', url: '/api/metrics', headers: auth(ADMIN) });
     expect(metrics.body).toMatch(/agentos_quota_exceeded_total\{quota="key",budget="tokens"\} [1-9]/);
-    expect(metrics.body).toMatch(/agentos_quota_used_ratio\{quota="key",subject="small",budget="tokens"\} 5/);
+    expect(metrics.body).toMatch(
+      /agentos_quota_used_ratio\{quota="key",subject="config_key:small",budget="tokens"\} 5/,
+    );
   });
 });

@@ -6,6 +6,7 @@
  * @module
  */
 import type { FastifyInstance } from 'fastify';
+import { callerSubjectOf } from '../../auth/index.js';
 import type { QuotaService } from '../../quotas/index.js';
 import { rateLimitClassOf } from './rate-limit.js';
 import '../route-config.js';
@@ -23,6 +24,6 @@ export function registerQuota(app: FastifyInstance, { quotas }: QuotaOptions): v
     if (rateLimitClass !== 'message' && rateLimitClass !== 'workflow_run') return;
     const principal = request.principal;
     if (!principal) return;
-    await quotas.checkKey(principal.id);
+    await quotas.checkKey(callerSubjectOf(principal));
   });
 }

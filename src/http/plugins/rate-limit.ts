@@ -14,7 +14,7 @@
  * @module
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Principal } from '../../auth/index.js';
+import { configuredKeyOf, type Principal } from '../../auth/index.js';
 import {
   RATE_LIMIT_CLASSES,
   type RateLimitClass,
@@ -65,7 +65,7 @@ export interface AppliedRateLimit {
 /**
  * Picks the most specific rule for the request, or `null` when that rule is `false` (not limited): the
  * caller's route rule, the route rule, the caller's class rule, the class rule. Callers are matched by
- * principal id (API key id, config key name, JWT `sub`); routes by `METHOD /path` as Fastify registered it.
+ * key (API key id, config key name; never a JWT `sub`); routes by `METHOD /path` as Fastify registered it.
  */
 export function resolveRateLimit(
   rules: Exclude<RateLimitConfig, false>,
@@ -86,7 +86,9 @@ export function resolveRateLimit(
 
 function callerRules(rules: Exclude<RateLimitConfig, false>, request: FastifyRequest) {
   const principal = (request as FastifyRequest & { principal?: Principal | null }).principal;
-  return principal && principal.kind !== 'dev' ? rules.keys?.[principal.id] : undefined;
+  // Only keys match `rate_limits.keys`: a JWT whose `sub` equals a key's name gets no key's rules.
+  const key = principal ? configuredKeyOf(principal) : undefined;
+  return key === undefined ? undefined : rules.keys?.[key];
 }
 
 /**

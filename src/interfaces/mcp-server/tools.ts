@@ -7,6 +7,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { callerSubjectOf } from '../../auth/index.js';
 import { hasScope, type ScopeRequirement } from '../../auth/scopes.js';
 import { AgentOsError, NotFoundError } from '../../errors/index.js';
 import { workspaceOf } from '../../http/plugins/access-control.js';
@@ -89,7 +90,7 @@ function starter(context: McpCallContext, args: { user_id?: string | undefined }
     userId: pinned ?? args.user_id,
     userPinned: pinned !== undefined,
     // Usage and budgets count against the caller (quotas).
-    principal: context.request.principal?.id,
+    principal: callerSubjectOf(context.request.principal),
   };
 }
 

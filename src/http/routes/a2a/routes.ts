@@ -16,6 +16,7 @@ import type { Message } from '@a2a-js/sdk';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { callerSubjectOf } from '../../../auth/index.js';
 import { idSchema } from '../../../config/index.js';
 import { AgentOsError, NotFoundError } from '../../../errors/index.js';
 import {
@@ -146,7 +147,7 @@ export const a2aRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
       sessionId: parsed.message.contextId === '' ? undefined : parsed.message.contextId,
       userId: pinned,
       userPinned: pinned !== undefined,
-      principal: request.principal?.id,
+      principal: callerSubjectOf(request.principal),
     });
   }
 

@@ -9,7 +9,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { hasScope } from '../../../auth/index.js';
+import { callerSubjectOf, hasScope } from '../../../auth/index.js';
 import { idSchema } from '../../../config/index.js';
 import { AgentOsError, NotFoundError } from '../../../errors/index.js';
 import type { Services } from '../../../services.js';
@@ -104,7 +104,7 @@ export const agtosRoutes: FastifyPluginAsync<{ services: Services }> = async (fa
         sessionId: body.sessionId,
         userId: pinned,
         userPinned: pinned !== undefined,
-        principal: request.principal?.id,
+        principal: callerSubjectOf(request.principal),
       });
       const steps = countSteps(handle);
       const outcome = outcomeOf(await handle.done, steps(), startedAt);
@@ -146,7 +146,7 @@ export const agtosRoutes: FastifyPluginAsync<{ services: Services }> = async (fa
         message: request.body.topic,
         userId: pinned,
         userPinned: pinned !== undefined,
-        principal: request.principal?.id,
+        principal: callerSubjectOf(request.principal),
       });
       if (request.query.wait !== 'true') {
         return reply.code(202).send({ taskId: handle.runId, status: 'running' as const, sessionId: handle.sessionId });

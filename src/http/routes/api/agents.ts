@@ -9,7 +9,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { assembleContext, createAgent, setAgentPlugins, updateAgent } from '../../../agents/agent-admin.js';
-import { hasScope } from '../../../auth/index.js';
+import { callerSubjectOf, hasScope } from '../../../auth/index.js';
 import { idSchema } from '../../../config/index.js';
 import { AgentOsError, ConflictError, NotFoundError } from '../../../errors/index.js';
 import type { Services } from '../../../services.js';
@@ -309,7 +309,7 @@ export const apiAgentRoutes: FastifyPluginAsync<{ services: Services }> = async 
         sessionId: request.body.sessionId,
         userId: pinned ?? request.body.userId,
         userPinned: pinned !== undefined,
-        principal: request.principal?.id,
+        principal: callerSubjectOf(request.principal),
       });
       const metrics = outcome.run.metrics;
       const input = Number(metrics.input_tokens ?? 0);

@@ -8,6 +8,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { callerSubjectOf } from '../../../auth/index.js';
 import { AgentOsError, isAgentOsError } from '../../../errors/index.js';
 import { chatIntentOf, chatRequest } from '../../../interfaces/ui-stream/messages.js';
 import { openUiStream } from '../../../interfaces/ui-stream/response.js';
@@ -126,7 +127,7 @@ export const chatRoutes: FastifyPluginAsync<{ services: Services }> = async (fas
         sessionId: body.id,
         userId: pinned ?? body.user_id,
         userPinned: pinned !== undefined,
-        principal: request.principal?.id,
+        principal: callerSubjectOf(request.principal),
       });
       return streamHandle(services, request, reply, handle);
     },

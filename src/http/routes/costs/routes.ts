@@ -7,7 +7,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
-import { ADMIN_SCOPE } from '../../../auth/index.js';
+import { ADMIN_SCOPE, callerSubjectOf, type Principal } from '../../../auth/index.js';
 import { AgentOsError } from '../../../errors/index.js';
 import { utcDay } from '../../../quotas/index.js';
 import type { Services } from '../../../services.js';
@@ -65,7 +65,7 @@ export const costsRoutes: FastifyPluginAsync<{ services: Services }> = async (fa
         toDay: to,
         ...(request.query.agent_id === undefined ? {} : { agentId: request.query.agent_id }),
         // Fail closed: a caller that is not an admin reads only its own runs' usage.
-        ...(admin ? {} : { principal: principal?.id ?? '\u0000' }),
+        ...(admin ? {} : { principal: callerSubjectOf(principal) ?? '\u0000' }),
         limit: MAX_ROWS + 1,
       });
       const truncated = rows.length > MAX_ROWS;
@@ -90,20 +90,21 @@ export const costsRoutes: FastifyPluginAsync<{ services: Services }> = async (fa
         ...total,
         days: [...days.entries()].map(([date, sums]) => ({ date, ...sums })),
         records: [...records.values()],
-        quota: principal ? await quotaOf(services, principal.id, now) : null,
+        quota: principal ? await quotaOf(services, principal, now) : null,
         truncated,
       };
     },
   });
 };
 
-async function quotaOf(services: Services, principal: string, now: number) {
-  const budget = services.quotas.keyBudget(principal);
+async function quotaOf(services: Services, principal: Principal, now: number) {
+  const subject = callerSubjectOf(principal);
+  const budget = services.quotas.keyBudget(subject);
   if (!budget) return null;
   const day = utcDay(now);
-  const used = await services.store.usage.totals({ principal, fromDay: day, toDay: day });
+  const used = await services.store.usage.totals({ principal: subject, fromDay: day, toDay: day });
   return {
-    principal,
+    principal: principal.id,
     dailyTokens: budget.daily_tokens ?? null,
     dailyCostUsd: budget.daily_cost_usd ?? null,
     usedTokens: used.totalTokens,

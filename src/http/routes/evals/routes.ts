@@ -6,7 +6,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
-import { hasScope } from '../../../auth/index.js';
+import { callerSubjectOf, hasScope } from '../../../auth/index.js';
 import { AgentOsError } from '../../../errors/index.js';
 import { runEval } from '../../../evals/runner.js';
 import type { Services } from '../../../services.js';
@@ -151,7 +151,7 @@ export const evalRoutes: FastifyPluginAsync<{ services: Services }> = async (fas
           workflows: services.workflows,
           runStore: store.runs,
           mayRun: (resource, id) => hasScope(scopes, { resource, id, action: 'run' }),
-          principal: request.principal?.id,
+          principal: callerSubjectOf(request.principal),
         },
         workspaceOf(request),
         body,

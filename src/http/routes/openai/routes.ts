@@ -14,7 +14,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { storedAgentEntries, storedTeamEntries, storedWorkflowEntries } from '../../../agents/catalog.js';
-import { hasScope } from '../../../auth/index.js';
+import { callerSubjectOf, hasScope } from '../../../auth/index.js';
 import { parseModelId } from '../../../config/index.js';
 import { AgentOsError, NotFoundError } from '../../../errors/index.js';
 import type { RunEvent, ToolExecution } from '../../../events/index.js';
@@ -379,7 +379,7 @@ export const openAiRoutes: FastifyPluginAsync<{ services: Services }> = async (f
       sessionId,
       userId: pinned ?? body.user ?? undefined,
       userPinned: pinned !== undefined,
-      principal: request.principal?.id,
+      principal: callerSubjectOf(request.principal),
       ...(sessionId === undefined ? { history: conversation.history } : {}),
       extraInstructions: conversation.extraInstructions,
       // A component may call only what its caller could run alone.
@@ -452,7 +452,7 @@ export const openAiRoutes: FastifyPluginAsync<{ services: Services }> = async (f
         sessionId: body.sessionId,
         userId: pinned,
         userPinned: pinned !== undefined,
-        principal: request.principal?.id,
+        principal: callerSubjectOf(request.principal),
       });
       return streamChunks(request, reply, {
         services,
@@ -517,7 +517,7 @@ export const openAiRoutes: FastifyPluginAsync<{ services: Services }> = async (f
         sessionId,
         userId: pinned ?? body.user ?? undefined,
         userPinned: pinned !== undefined,
-        principal: request.principal?.id,
+        principal: callerSubjectOf(request.principal),
         ...(useRequestHistory ? { history: conversation.history } : {}),
         extraInstructions: conversation.extraInstructions,
         temperature: body.temperature ?? undefined,

@@ -7,6 +7,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseVersion } from '../../../agents/components.js';
+import { callerSubjectOf } from '../../../auth/index.js';
 import { AgentOsError } from '../../../errors/index.js';
 import type { ToolDecisionInput } from '../../../runtime/hitl/types.js';
 import type { Services } from '../../../services.js';
@@ -94,7 +95,7 @@ export const runRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
         sessionId: body.session_id,
         userId: pinned ?? body.user_id,
         userPinned: pinned !== undefined,
-        principal: request.principal?.id,
+        principal: callerSubjectOf(request.principal),
         // Nobody reads this run's events live: one non-streaming model call per step is enough.
         blocking: !body.stream && !body.background,
       });

@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseVersion } from '../../../agents/components.js';
+import { callerSubjectOf } from '../../../auth/index.js';
 import { idSchema } from '../../../config/index.js';
 import type { RunHandle } from '../../../runtime/run-manager.js';
 import type { Services } from '../../../services.js';
@@ -159,7 +160,7 @@ export function componentRunStart(
     sessionId: body.session_id,
     userId: pinned ?? body.user_id,
     userPinned: pinned !== undefined,
-    principal: request.principal?.id,
+    principal: callerSubjectOf(request.principal),
     // Agno: `version` runs a component at that config version.
     version: parseVersion((body as { version?: unknown }).version),
     mayRun: runAccessOf(app, request),

@@ -5,7 +5,7 @@
  * @module
  */
 import type { FastifyRequest } from 'fastify';
-import { hasScope } from '../../../auth/index.js';
+import { callerSubjectOf, hasScope } from '../../../auth/index.js';
 import { AgentOsError, NotFoundError } from '../../../errors/index.js';
 import type { Services } from '../../../services.js';
 import { type AgentPort, createProviderStt, createProviderTts, VoiceService } from '../../../voice/index.js';
@@ -74,7 +74,7 @@ export function agentPort(
       userId: pinned ?? userId,
       userPinned: pinned !== undefined,
       // Usage (quotas) is recorded against the caller, as on every run-starting surface.
-      principal: request.principal?.id,
+      principal: callerSubjectOf(request.principal),
     });
     const cancel = () => {
       owner.runs.cancel(workspaceId, handle.runId, 'cancel').catch((error: unknown) => {

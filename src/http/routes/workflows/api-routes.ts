@@ -15,7 +15,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { currentWorkflowComponents } from '../../../agents/catalog.js';
-import { hasScope } from '../../../auth/index.js';
+import { callerSubjectOf, hasScope } from '../../../auth/index.js';
 import { idSchema } from '../../../config/index.js';
 import { stepKind, type WorkflowStep } from '../../../config/workflow-schema.js';
 import { AgentOsError, NotFoundError } from '../../../errors/index.js';
@@ -272,7 +272,7 @@ export const workflowApiRoutes: FastifyPluginAsync<{ services: Services }> = asy
         agentId,
         userId: pinned ?? null,
         userPinned: pinned !== undefined,
-        principal: request.principal?.id,
+        principal: callerSubjectOf(request.principal),
         mayRun: runAccessOf(fastify, request),
       });
       return iiiResult(await handle.done);
@@ -330,7 +330,7 @@ export const workflowApiRoutes: FastifyPluginAsync<{ services: Services }> = asy
         message: asText(request.body?.input ?? ''),
         userId: pinned ?? null,
         userPinned: pinned !== undefined,
-        principal: request.principal?.id,
+        principal: callerSubjectOf(request.principal),
         mayRun: runAccessOf(fastify, request),
       });
       const run = await handle.done;

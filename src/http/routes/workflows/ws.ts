@@ -15,7 +15,7 @@ import type { WebSocket } from '@fastify/websocket';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { hasScope, type Principal } from '../../../auth/index.js';
+import { callerSubjectOf, configuredKeyOf, hasScope, type Principal } from '../../../auth/index.js';
 import { idSchema } from '../../../config/index.js';
 import { AgentOsError, isAgentOsError } from '../../../errors/index.js';
 import { dropNulls, formatSseFrame, type RunEvent } from '../../../events/index.js';
@@ -233,7 +233,7 @@ class WorkflowSocket {
     if (parsed.action === 'start-workflow') {
       await this.consumeWorkflowRunLimit();
       // The socket authenticated in-band, after the upgrade: the caller's daily budget is checked here.
-      await this.services.quotas.checkKey(this.principal.id);
+      await this.services.quotas.checkKey(callerSubjectOf(this.principal));
       const pinned = this.pinnedUser();
       const handle = await workflows.start({
         workspaceId: this.workspaceId,
@@ -242,7 +242,7 @@ class WorkflowSocket {
         sessionId: parsed.session_id,
         userId: pinned ?? parsed.user_id,
         userPinned: pinned !== undefined,
-        principal: this.principal.id,
+        principal: callerSubjectOf(this.principal),
         // A workflow component calls only what this caller could run alone.
         mayRun: (resource, id) =>
           this.principal !== null && hasScope(this.principal.scopes, { resource, action: 'run', id }),
@@ -302,7 +302,8 @@ class WorkflowSocket {
     const rules = this.services.config.rate_limits;
     if (rules === false) return;
     // The caller's own rule (`rate_limits.keys.<id>.workflow_run`) wins, as on the HTTP limiter.
-    const own = this.principal && this.principal.kind !== 'dev' ? rules.keys?.[this.principal.id] : undefined;
+    const key = this.principal ? configuredKeyOf(this.principal) : undefined;
+    const own = key === undefined ? undefined : rules.keys?.[key];
     const rule = own?.workflow_run ?? rules.workflow_run;
     if (rule === false) return;
     let decision: Awaited<ReturnType<Services['store']['rateLimits']['consume']>>;

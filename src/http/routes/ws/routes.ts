@@ -8,6 +8,7 @@ import type { WebSocket } from '@fastify/websocket';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { callerSubjectOf } from '../../../auth/index.js';
 import { idSchema } from '../../../config/index.js';
 import { AgentOsError, isAgentOsError } from '../../../errors/index.js';
 import { dropNulls } from '../../../events/index.js';
@@ -82,7 +83,7 @@ export const wsRoutes: FastifyPluginAsync<{ services: Services }> = async (fasti
               sessionId: parsed.session_id,
               userId: pinned ?? parsed.user_id,
               userPinned: pinned !== undefined,
-              principal: request.principal?.id,
+              principal: callerSubjectOf(request.principal),
             }),
           )
           .then((handle) => {
@@ -119,7 +120,7 @@ export const wsRoutes: FastifyPluginAsync<{ services: Services }> = async (fasti
  * checks its daily budget; throws 429/503 like the HTTP hooks, which see only the socket's upgrade.
  */
 export async function consumeMessageLimit(services: Services, request: FastifyRequest): Promise<void> {
-  if (request.principal) await services.quotas.checkKey(request.principal.id);
+  if (request.principal) await services.quotas.checkKey(callerSubjectOf(request.principal));
   const rule = classRuleFor(services.config.rate_limits, request, 'message');
   if (rule === false) return;
   let decision: Awaited<ReturnType<Services['store']['rateLimits']['consume']>>;
