@@ -79,6 +79,13 @@ describe('runs are charged to their starter', () => {
     // Continued by someone else: still the starter's run and the starter's tokens.
     const continued = await post(ADMIN, url, { tools, stream: false });
     expect(continued.json()).toMatchObject({ status: 'completed' });
+    // Who started the run is server bookkeeping: the run's input shows the request only.
+    expect(continued.json().input).toEqual({ message: '6*7?' });
+    const fetched = await test.app.inject({
+      url: `/agents/calc/runs/${started.json().run_id}`,
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    expect(fetched.json().input).toEqual({ message: '6*7?' });
     expect(await usedBy('config_key:small')).toBe(42);
     expect(await usedBy()).toBe(42);
 

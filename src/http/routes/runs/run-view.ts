@@ -7,6 +7,16 @@ import type { KnowledgeReference } from '../../../runtime/tools/knowledge-search
 import type { RunRecord } from '../../../store/types.js';
 import type { runView } from './schemas.js';
 
+/**
+ * A run's input as clients see it: `principal` (who started the run, kept for usage accounting on continue
+ * and resume) is server bookkeeping, not part of the request.
+ */
+export function publicRunInput(input: RunRecord['input']): RunRecord['input'] {
+  if (!('principal' in input)) return input;
+  const { principal: _principal, ...rest } = input;
+  return rest as RunRecord['input'];
+}
+
 /** Renders a stored run in the root surface's shape (ISO timestamps, display messages). */
 export function toRunView(run: RunRecord, agentName?: string): z.infer<typeof runView> {
   const output = run.output as {
@@ -33,7 +43,7 @@ export function toRunView(run: RunRecord, agentName?: string): z.infer<typeof ru
     status: run.status,
     ...(run.content === null ? {} : { content: run.content }),
     content_type: 'str',
-    input: run.input,
+    input: publicRunInput(run.input),
     messages: toDisplayMessages(run.messages as ModelMessage[]),
     metrics,
     ...(output.model === undefined ? {} : { model: output.model }),

@@ -18,6 +18,7 @@ import { effectiveUserId } from '../../user-scope.js';
 import { runAccessOf } from '../components/run-access.js';
 import { pageMeta } from '../pagination.js';
 import { findComponentRun, listComponentRuns, replyWithRun, streamReplay } from '../runs/run-handlers.js';
+import { publicRunInput } from '../runs/run-view.js';
 import { backgroundAccepted, resumeRequest, runQuery, runRequest, runsListQuery } from '../runs/schemas.js';
 import { registerTeamContinueRoute } from './continue-route.js';
 
@@ -77,7 +78,7 @@ export function toCompositeRunView(run: RunRecord, name: string): z.infer<typeof
     status: run.status,
     ...(run.content === null ? {} : { content: run.content }),
     content_type: 'str',
-    input: run.input,
+    input: publicRunInput(run.input),
     metrics,
     ...(output.member_responses ? { member_responses: output.member_responses } : {}),
     ...(output.step_results ? { step_results: output.step_results } : {}),
