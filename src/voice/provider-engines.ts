@@ -8,19 +8,20 @@ import type { SpeechModelV3, TranscriptionModelV3 } from '@ai-sdk/provider';
 import { decodeWav, encodeWav, toPipelinePcm } from './pcm.js';
 import type { SpeechToText, TextToSpeech } from './types.js';
 
-function problemOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** A provider engine's probe: `null` when its model can be built (a key is set), else the reason. */
+function probeModel(model: () => Promise<unknown>): () => Promise<string | null> {
+  return () =>
+    model().then(
+      () => null,
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
 }
 
 /** Speech to text by a provider model; the probe only checks that the model can be built (a key is set). */
 export function createProviderStt(id: string, model: () => Promise<TranscriptionModelV3>): SpeechToText {
   return {
     id,
-    probe: () =>
-      model().then(
-        () => null,
-        (error: unknown) => problemOf(error),
-      ),
+    probe: probeModel(model),
     async transcribe(pcm, options) {
       const { experimental_transcribe: transcribe } = await import('ai');
       const result = await transcribe({
@@ -47,11 +48,7 @@ export function createProviderTts(
 ): TextToSpeech {
   return {
     id,
-    probe: () =>
-      model().then(
-        () => null,
-        (error: unknown) => problemOf(error),
-      ),
+    probe: probeModel(model),
     async synthesize(text, options) {
       const { experimental_generateSpeech: generateSpeech } = await import('ai');
       const result = await generateSpeech({
