@@ -6,6 +6,22 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+
+/**
+ * dist/version.js reads ../package.json relative to itself, which is wrong once it lands in dist/chunks/
+ * (it moves there when lazily loaded modules share it); the bundle carries the version as a constant.
+ */
+const inlineVersion = {
+  name: 'inline-version',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]dist[\\/]version\.js$/ }, () => ({
+      contents: `export const VERSION = ${JSON.stringify(version)};`,
+      loader: 'js',
+    }));
+  },
+};
+
 // Chunks are content-hashed; drop the previous build's so they do not pile up.
 rmSync('dist/chunks', { recursive: true, force: true });
 
@@ -28,6 +44,7 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
+  plugins: [inlineVersion],
   // Which module landed in which chunk: `npx esbuild --analyze` style reports, and the dev dependency check below.
   metafile: true,
   external: [

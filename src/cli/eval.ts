@@ -6,10 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { isAgentOsError } from '../errors/index.js';
-import { runEval } from '../evals/runner.js';
 import { type EvalRequest, evalRequestSchema } from '../evals/types.js';
 import type { EvalRunRecord } from '../store/observability-types.js';
 import { type ConfigFlags, openServices, withConfigFlags } from './shared.js';
@@ -21,7 +19,10 @@ const suiteSchema = z.union([
 ]);
 
 /** Parses and validates a suite; problems are reported one per line with their path. */
-export function parseSuite(text: string): EvalRequest[] {
+export async function parseSuite(text: string): Promise<EvalRequest[]> {
+  // Loaded on demand, as in config/load.ts: every start of the CLI (`serve` too) would parse it otherwise.
+  const yaml = await import('yaml');
+  const { parse: parseYaml } = 'parse' in yaml ? yaml : (yaml as { default: typeof yaml }).default;
   const result = suiteSchema.safeParse(parseYaml(text));
   if (!result.success) {
     const lines = result.error.issues.map((issue) => `${issue.path.join('.') || '(suite)'}: ${issue.message}`);
@@ -54,7 +55,8 @@ export function registerEvalCommand(program: Command): void {
     .argument('<file>', 'suite file (YAML or JSON): evals: [{agent_id | team_id | workflow_id, eval_type, input, ...}]')
     .option('-w, --workspace <id>', 'workspace to store the results in', 'default')
     .action(async (file: string, flags: ConfigFlags & { workspace: string }) => {
-      const suite = parseSuite(await readFile(file, 'utf8'));
+      const suite = await parseSuite(await readFile(file, 'utf8'));
+      const { runEval } = await import('../evals/runner.js');
       const services = await openServices(flags);
       let failed = 0;
       try {

@@ -5,7 +5,6 @@
  * @module
  */
 import type { LanguageModelV3 } from '@ai-sdk/provider';
-import { generateText } from 'ai';
 import { AgentOsError } from '../errors/index.js';
 
 /** What the judge decided. */
@@ -78,6 +77,8 @@ export async function judge(request: JudgeRequest): Promise<Verdict> {
     ...(request.expectedOutput !== undefined ? [`EXPECTED OUTPUT:\n${request.expectedOutput}`] : []),
     ...(request.context ? [`CONTEXT:\n${request.context}`] : []),
   ].join('\n\n');
+  // The AI SDK loads on first use: an idle server does not hold it (bench/startup).
+  const { generateText } = await import('ai');
   const result = await generateText({
     model: request.model,
     system: [

@@ -6,7 +6,6 @@
  * @module
  */
 import type { LanguageModelV3 } from '@ai-sdk/provider';
-import { generateText } from 'ai';
 import { z } from 'zod';
 import type { MemoryCandidate } from './heuristics.js';
 
@@ -97,6 +96,8 @@ export async function planMemoryUpdate(input: {
     'NEW MESSAGES:',
     transcript(input.conversation),
   ].join('\n');
+  // The AI SDK loads on first use: an idle server does not hold it (bench/startup).
+  const { generateText } = await import('ai');
   const { text } = await generateText({
     model: input.model,
     system: UPDATE_INSTRUCTIONS,
@@ -122,6 +123,7 @@ export async function optimizeWithModel(input: {
   const prompt = input.memories
     .map((entry) => `- ${entry.memory}${entry.topics.length > 0 ? ` [${entry.topics.join(', ')}]` : ''}`)
     .join('\n');
+  const { generateText } = await import('ai');
   const { text } = await generateText({
     model: input.model,
     system: OPTIMIZE_INSTRUCTIONS,

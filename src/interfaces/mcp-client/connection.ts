@@ -5,15 +5,29 @@
  * simply not offered, and health reports it as "tools unavailable".
  * @module
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { type McpServerConfig, toolPrefixOf } from '../../config/mcp-schema.js';
 import type { Logger } from '../../logging/logger.js';
 import type { ToolDefinition } from '../../runtime/tools/types.js';
 import { VERSION } from '../../version.js';
+
+/**
+ * The MCP SDK's client pieces, imported when the first configured server connects: a config without
+ * `mcp_servers` never loads the SDK (or the ajv it brings), which keeps an idle server small (bench/startup).
+ */
+async function loadClientSdk() {
+  const [{ Client }, { StdioClientTransport }, { StreamableHTTPClientTransport }, { McpError }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/stdio.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    import('@modelcontextprotocol/sdk/types.js'),
+  ]);
+  return { Client, StdioClientTransport, StreamableHTTPClientTransport, McpError };
+}
+
+type ClientSdk = Awaited<ReturnType<typeof loadClientSdk>>;
 
 /** Where a connection stands. */
 export type McpConnectionState = 'connecting' | 'ready' | 'unavailable' | 'closed';
@@ -88,7 +102,7 @@ export class McpServerConnection {
     await client?.close().catch(() => {});
   }
 
-  private transport(): Transport {
+  private transport({ StdioClientTransport, StreamableHTTPClientTransport }: ClientSdk): Transport {
     const { config } = this;
     if (config.url !== undefined) {
       return new StreamableHTTPClientTransport(new URL(config.url), {
@@ -115,9 +129,10 @@ export class McpServerConnection {
     const previous = this.client;
     this.client = undefined;
     await previous?.close().catch(() => {});
-    const client = new Client({ name: 'agentos', version: VERSION });
+    const sdk = await loadClientSdk();
+    const client = new sdk.Client({ name: 'agentos', version: VERSION });
     try {
-      await client.connect(this.transport(), { timeout: this.config.timeout_ms });
+      await client.connect(this.transport(sdk), { timeout: this.config.timeout_ms });
       const listed: Tool[] = [];
       let cursor: string | undefined;
       do {
@@ -132,7 +147,7 @@ export class McpServerConnection {
         return;
       }
       this.client = client;
-      this.tools = listed.map((tool) => this.definitionOf(tool));
+      this.tools = listed.map((tool) => this.definitionOf(tool, sdk));
       this.stateValue = 'ready';
       this.lastError = undefined;
       this.attempts = 0;
@@ -163,7 +178,7 @@ export class McpServerConnection {
     this.timer.unref();
   }
 
-  private definitionOf(tool: Tool): ToolDefinition {
+  private definitionOf(tool: Tool, { McpError }: ClientSdk): ToolDefinition {
     const name = `${toolPrefixOf(this.config)}${tool.name.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, MAX_TOOL_NAME);
     return {
       name,

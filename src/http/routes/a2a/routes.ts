@@ -19,21 +19,6 @@ import { z } from 'zod';
 import { callerSubjectOf } from '../../../auth/index.js';
 import { idSchema } from '../../../config/index.js';
 import { AgentOsError, NotFoundError } from '../../../errors/index.js';
-import {
-  agentCardJson,
-  artifactChunk,
-  messageText,
-  parseSendRequest,
-  pausedMessage,
-  replyDecision,
-  sendResponseJson,
-  statusChunk,
-  streamFrame,
-  taskJson,
-  taskOf,
-  taskStateOf,
-  toolDecisionsOf,
-} from '../../../interfaces/a2a/mapping.js';
 import type { RunHandle } from '../../../runtime/run-manager.js';
 import type { Services } from '../../../services.js';
 import type { RunRecord } from '../../../store/types.js';
@@ -56,6 +41,12 @@ const sendMessageBody = z
       .loose(),
   })
   .loose();
+
+/**
+ * The A2A mapping and, through it, @a2a-js/sdk (and jose), imported on the first A2A request: a server
+ * nobody reaches over A2A never holds them in memory (bench/startup). Routes are declared up front as usual.
+ */
+const loadMapping = () => import('../../../interfaces/a2a/mapping.js');
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream',
@@ -110,6 +101,7 @@ export const a2aRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
 
   /** Continues the paused run (task) a reply names, exactly as the REST continue route does. */
   async function continueFrom(request: FastifyRequest, agentId: string, message: Message): Promise<RunHandle> {
+    const { replyDecision, toolDecisionsOf } = await loadMapping();
     const found = await findTask(request, agentId, message.taskId);
     // A context other than the task's names another conversation: the task is not there.
     if (!found || (message.contextId !== '' && message.contextId !== found.sessionId)) {
@@ -129,6 +121,7 @@ export const a2aRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
    * a new task's message has no text.
    */
   async function startFrom(request: FastifyRequest, agentId: string): Promise<RunHandle> {
+    const { messageText, parseSendRequest } = await loadMapping();
     const parsed = parseSendRequest(request.body);
     if (parsed?.message && parsed.message.taskId !== '') return continueFrom(request, agentId, parsed.message);
     const text = messageText(parsed?.message);
@@ -161,6 +154,7 @@ export const a2aRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
     },
     handler: async (request) => {
       const agent = await services.runs.resolveAgent(workspaceOf(request), request.params.agent_id);
+      const { agentCardJson } = await loadMapping();
       return agentCardJson(agent, originOf(request), services.version);
     },
   });
@@ -185,6 +179,8 @@ export const a2aRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
     },
     handler: async (request, reply) => {
       const handle = await startFrom(request, request.params.agent_id);
+      const { artifactChunk, pausedMessage, sendResponseJson, statusChunk, streamFrame, taskOf, taskStateOf } =
+        await loadMapping();
       if (request.params.operation === 'message:send') return sendResponseJson(await handle.done);
       reply.hijack();
       const raw = reply.raw;
@@ -228,6 +224,7 @@ export const a2aRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
     handler: async (request) => {
       const task = await findTask(request, request.params.agent_id, request.params.task_id);
       if (!task) throw new NotFoundError('Task not found');
+      const { taskJson } = await loadMapping();
       return taskJson(task);
     },
   });
@@ -257,6 +254,7 @@ export const a2aRoutes: FastifyPluginAsync<{ services: Services }> = async (fast
         if (after.status === 'cancelled' || after.status === 'completed' || after.status === 'error') break;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
+      const { taskJson } = await loadMapping();
       return taskJson(after);
     },
   });

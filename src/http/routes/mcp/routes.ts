@@ -2,18 +2,26 @@
  * `/mcp`: agentos as an MCP server over Streamable HTTP (official SDK, stateless mode). The route needs the
  * `mcp:connect` scope; each tool call then checks the scope of its REST twin for the same principal and
  * workspace (see `interfaces/mcp-server/tools.ts`). The SDK transport runs on Fastify's raw request and
- * response, with the body Fastify already parsed.
+ * response, with the body Fastify already parsed. The SDK (and the ajv it brings) loads on the first POST,
+ * so a server nobody reaches over MCP never holds it in memory (bench/startup).
  * @module
  */
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { AgentOsError } from '../../../errors/index.js';
 import { rebindingProblem } from '../../../interfaces/mcp-server/origin-guard.js';
-import { createAgentOsMcpServer } from '../../../interfaces/mcp-server/server.js';
 import type { Services } from '../../../services.js';
 
 const MCP_ACCESS = { scope: 'mcp:connect' } as const;
+
+/** The MCP SDK pieces the endpoint uses, imported on first use (the module cache keeps them after that). */
+async function loadMcpServer() {
+  const [{ StreamableHTTPServerTransport }, { JSONRPCMessageSchema }, { createAgentOsMcpServer }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
+    import('@modelcontextprotocol/sdk/types.js'),
+    import('../../../interfaces/mcp-server/server.js'),
+  ]);
+  return { StreamableHTTPServerTransport, JSONRPCMessageSchema, createAgentOsMcpServer };
+}
 
 /** Route table of the MCP endpoint. */
 export const mcpRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
@@ -35,6 +43,7 @@ export const mcpRoutes: FastifyPluginAsync<{ services: Services }> = async (app,
       if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
         throw new AgentOsError('AOS_NOT_ACCEPTABLE', 'Accept must list application/json and text/event-stream');
       }
+      const { StreamableHTTPServerTransport, JSONRPCMessageSchema, createAgentOsMcpServer } = await loadMcpServer();
       const messages = Array.isArray(request.body) ? request.body : [request.body];
       if (messages.length === 0 || !messages.every((message) => JSONRPCMessageSchema.safeParse(message).success)) {
         throw new AgentOsError('AOS_BAD_REQUEST', 'The body is not a JSON-RPC 2.0 message or batch');
