@@ -68,6 +68,41 @@ describe('EventWriter', () => {
     ]);
   });
 
+  it('take hands over the unwritten events once earlier batches are stored; requeue gives them back to flush', async () => {
+    const writer = new EventWriter('run-1', store.runEvents, () => {});
+    for (let index = 0; index < 3; index++) {
+      writer.push(event(index));
+      await tick();
+    }
+    await sleep(EVENT_BATCH_MS * 3);
+    writer.push(event(3));
+    writer.push(event(4));
+    const rest = await writer.take();
+    expect(rest.map((row) => [row.eventIndex, row.event])).toEqual([
+      [3, 'RunContent'],
+      [4, 'RunContent'],
+    ]);
+    await sleep(EVENT_BATCH_MS * 3);
+    // Taken events are the caller's to write: the writer did not store them.
+    expect(appends).toEqual([3]);
+    expect(await store.runEvents.lastIndex('run-1')).toBe(2);
+    writer.requeue(rest);
+    writer.push(event(5));
+    await writer.flush();
+    expect(appends).toEqual([3, 3]);
+    expect((await store.runEvents.list('run-1', { afterIndex: 2 })).map((row) => row.eventIndex)).toEqual([3, 4, 5]);
+  });
+
+  it('take rejects after a failed write', async () => {
+    const writer = new EventWriter('run-1', store.runEvents, () => {});
+    writer.push(event(0));
+    await writer.flush();
+    writer.push(event(0));
+    await expect(writer.flush()).rejects.toThrow();
+    writer.push(event(1));
+    await expect(writer.take()).rejects.toThrow(/already has one of these event indexes/);
+  });
+
   it('reports a failed write and stops writing after the gap', async () => {
     const errors: unknown[] = [];
     const writer = new EventWriter('run-1', store.runEvents, (error) => errors.push(error));

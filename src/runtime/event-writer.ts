@@ -7,7 +7,7 @@
  * @module
  */
 import type { RunEvent } from '../events/index.js';
-import type { RunEventStore } from '../store/types.js';
+import type { RunEventAppend, RunEventStore } from '../store/types.js';
 
 const WRITE_ATTEMPTS = 5;
 
@@ -17,6 +17,10 @@ const WRITE_ATTEMPTS = 5;
  * since a model stream delivers its chunks on separate ticks.
  */
 export const EVENT_BATCH_MS = 25;
+
+function toRow(event: RunEvent): RunEventAppend {
+  return { eventIndex: event.event_index, event: event.event, payload: event };
+}
 
 /** Batches events of one run into the events table. */
 export class EventWriter {
@@ -48,6 +52,33 @@ export class EventWriter {
     if (this.failure !== undefined) throw this.failure;
   }
 
+  /**
+   * Waits for the batches being written and hands over what is still queued, unwritten, so the caller can
+   * store it in one transaction with the run's final update (`RunStore.transition` with `events`); rejects
+   * if a write failed, as {@link flush}. Should that write fail, {@link requeue} gives the events back.
+   */
+  async take(): Promise<RunEventAppend[]> {
+    this.stopTimer();
+    await this.chain;
+    if (this.failure !== undefined) throw this.failure;
+    this.stopTimer();
+    const rows = this.queue.map(toRow);
+    this.queue = [];
+    return rows;
+  }
+
+  /** Puts events handed over by {@link take} back in front of the queue, to be written by {@link flush}. */
+  requeue(rows: RunEventAppend[]): void {
+    this.queue = [...rows.map((row) => row.payload as RunEvent), ...this.queue];
+  }
+
+  private stopTimer(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
   private drain(): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
@@ -59,7 +90,7 @@ export class EventWriter {
     this.chain = this.chain.then(async () => {
       // After one lost batch the log would have a gap; later batches are not written over it.
       if (this.failure !== undefined) return;
-      const rows = batch.map((event) => ({ eventIndex: event.event_index, event: event.event, payload: event }));
+      const rows = batch.map(toRow);
       for (let attempt = 1; ; attempt++) {
         try {
           await this.store.append(this.runId, rows);

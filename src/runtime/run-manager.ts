@@ -16,7 +16,15 @@ import type { MemoryService, RecallResult } from '../memory/memory-service.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { type AgentRunInfo, type Observability, runOutcome } from '../observability/index.js';
 import type { QuotaService } from '../quotas/index.js';
-import type { RunRecord, RunStatus, SessionRecord, Store } from '../store/types.js';
+import type {
+  RunCreate,
+  RunEventAppend,
+  RunRecord,
+  RunStatus,
+  SessionCreate,
+  SessionRecord,
+  Store,
+} from '../store/types.js';
 import type { RuntimeAgent } from './agent/context.js';
 import { trailingToolResults } from './agent/messages.js';
 import { EventWriter } from './event-writer.js';
@@ -267,10 +275,10 @@ export class RunManager {
     await this.options.quotas?.checkAgent(request.workspaceId, agent.id);
     await this.checkCallerQuota(request.principal);
     const { store } = this.options;
-    const { sessionId, isNew } = await this.ensureSession(request, agent);
+    const { sessionId, newSession } = await this.resolveSession(request, agent);
     const runId = randomUUID();
     // Created `running`: it starts right away in this process, which holds its lease from now on.
-    await store.runs.create({
+    const isNew = await this.createRun(request, newSession, {
       runId,
       sessionId,
       workspaceId: request.workspaceId,
@@ -383,10 +391,11 @@ export class RunManager {
     return cancelled;
   }
 
-  private async ensureSession(
+  /** The run's session: an existing one it may use, or the one to create with the run (`newSession`). */
+  private async resolveSession(
     request: StartRunRequest,
     agent: AgentConfig,
-  ): Promise<{ sessionId: string; isNew: boolean }> {
+  ): Promise<{ sessionId: string; newSession?: SessionCreate }> {
     const { store } = this.options;
     const sessionId = request.sessionId || randomUUID();
     // A generated id cannot exist yet, so only a named session is looked up.
@@ -396,25 +405,40 @@ export class RunManager {
       if (existing.sessionType !== 'agent' || existing.componentId !== agent.id) {
         throw new ConflictError(`Session ${sessionId} belongs to ${existing.sessionType} ${existing.componentId}`);
       }
-      return { sessionId, isNew: false };
+      return { sessionId };
+    }
+    const newSession: SessionCreate = {
+      sessionId,
+      workspaceId: request.workspaceId,
+      sessionType: 'agent',
+      componentId: agent.id,
+      userId: request.userId ?? null,
+    };
+    return { sessionId, newSession };
+  }
+
+  /**
+   * Inserts the run, with its new session in the same transaction (one commit) when there is one;
+   * `true` when that session was created here.
+   */
+  private async createRun(request: StartRunRequest, newSession: SessionCreate | undefined, run: RunCreate) {
+    const { store } = this.options;
+    if (!newSession) {
+      await store.runs.create(run);
+      return false;
     }
     try {
-      await store.sessions.create({
-        sessionId,
-        workspaceId: request.workspaceId,
-        sessionType: 'agent',
-        componentId: agent.id,
-        userId: request.userId ?? null,
-      });
+      await store.runs.create(run, { session: newSession });
+      return true;
     } catch (error) {
       // Two first runs of one new session raced; the other created it, which is fine.
       if (!(error instanceof ConflictError)) throw error;
-      const raced = await store.sessions.get(request.workspaceId, sessionId);
+      const raced = await store.sessions.get(request.workspaceId, newSession.sessionId);
       if (!raced) throw error;
       assertSessionUser(raced, request);
-      return { sessionId, isNew: false };
     }
-    return { sessionId, isNew: true };
+    await store.runs.create(run);
+    return false;
   }
 
   private async history(workspaceId: string, sessionId: string, agent: AgentConfig): Promise<ModelMessage[]> {
@@ -635,21 +659,38 @@ export class RunManager {
       channel.emit({ event: 'RunError', content: message, error_type: (error as Error)?.name ?? 'Error' });
       final = { status: 'error', patch: { error: message } };
     }
+    // A replay of this run would have a gap, so it is not reported as completed.
+    const unstored = (error: unknown): typeof final => ({
+      status: 'error',
+      patch: { ...final.patch, error: `Run events could not be stored: ${(error as Error)?.message ?? error}` },
+    });
+    // The last events are written with the final status, in one transaction (bench/runs: issue 4).
+    let events: RunEventAppend[] = [];
     try {
-      await writer.flush();
+      events = await writer.take();
     } catch (error) {
-      // A replay of this run would have a gap, so it is not reported as completed.
-      final = {
-        status: 'error',
-        patch: { ...final.patch, error: `Run events could not be stored: ${(error as Error)?.message ?? error}` },
-      };
+      final = unstored(error);
     }
-    traced?.end(runOutcome(final.status, final.patch));
     const usage = { workspaceId, principal: request.principal, agentId: agent.id, modelId };
     await this.recordUsage({ ...usage, metrics: final.patch.metrics });
     try {
-      return await this.finish(workspaceId, runId, final);
+      let record: RunRecord;
+      try {
+        record = await this.finish(workspaceId, runId, final, events);
+      } catch (error) {
+        if (events.length === 0) throw error;
+        // Nothing was written: the events go the usual way (retried when the database is busy), then the status.
+        writer.requeue(events);
+        try {
+          await writer.flush();
+        } catch (flushError) {
+          final = unstored(flushError);
+        }
+        record = await this.finish(workspaceId, runId, final);
+      }
+      return record;
     } finally {
+      traced?.end(runOutcome(final.status, final.patch));
       // Subscribers must see the end even if recording it failed; the lease sweep fixes the row later.
       channel.end();
     }
@@ -693,13 +734,14 @@ export class RunManager {
     workspaceId: string,
     runId: string,
     final: { status: RunStatus; patch: Parameters<Store['runs']['update']>[2] },
+    events: RunEventAppend[] = [],
   ): Promise<RunRecord> {
     const { store } = this.options;
     const from: RunStatus[] = (['pending', 'running'] as RunStatus[]).filter((status) =>
       canTransition(status, final.status),
     );
     const record =
-      (await store.runs.transition(workspaceId, runId, from, { ...final.patch, status: final.status })) ??
+      (await store.runs.transition(workspaceId, runId, from, { ...final.patch, status: final.status }, { events })) ??
       (await store.runs.get(workspaceId, runId));
     // Only a deleted session removes a run while it executes.
     if (!record) throw new NotFoundError('Run not found');

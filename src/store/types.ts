@@ -137,8 +137,12 @@ export interface RunFilter extends PageRequest {
 
 /** Runs, one row per run. The session must exist in the same workspace (foreign key). */
 export interface RunStore {
-  /** Inserts a run (status defaults to `pending`); `ConflictError` on a duplicate id, `NotFoundError` without its session. */
-  create(input: RunCreate): Promise<RunRecord>;
+  /**
+   * Inserts a run (status defaults to `pending`); `ConflictError` on a duplicate id, `NotFoundError` without its session.
+   * With `options.session`, first inserts that session (as `SessionStore.create`, `ConflictError` when its id exists)
+   * in the same transaction: both rows or neither, one commit instead of two.
+   */
+  create(input: RunCreate, options?: { session?: SessionCreate }): Promise<RunRecord>;
   get(workspaceId: string, runId: string): Promise<RunRecord | null>;
   /** Ordered by `createdAt` (oldest first unless `order: 'desc'`). */
   list(filter: RunFilter): Promise<Page<RunRecord>>;
@@ -149,14 +153,16 @@ export interface RunStore {
    * two writers (or two replicas) can never both move a run. `null` when the run is missing or in
    * another status. With `options.owner`, the lease owner must also still be that value (`null`: no
    * owner): how one replica claims a dead replica's run when the status alone (`running` → `running`)
-   * cannot tell two claimers apart.
+   * cannot tell two claimers apart. With `options.events`, appends them (as `RunEventStore.append`) in the same
+   * transaction before the update: when the append throws nothing is written; the events stay stored when the
+   * status no longer matches (`null`), as if appended first.
    */
   transition(
     workspaceId: string,
     runId: string,
     from: readonly RunStatus[],
     patch: RunUpdate,
-    options?: { owner?: string | null },
+    options?: { owner?: string | null; events?: RunEventAppend[] },
   ): Promise<RunRecord | null>;
   /** Runs still `pending` or `running`, in every workspace (start-up recovery, lease sweeps). */
   listUnfinished(): Promise<RunRecord[]>;

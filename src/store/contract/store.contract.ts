@@ -294,6 +294,99 @@ export function runStoreContract({ name, createStore }: StoreContractOptions): v
         expect(await store.runs.transition('other', 'r1', ['completed'], { status: 'error' })).toBeNull();
       });
 
+      it('creates a run with its new session in one transaction, both or neither', async () => {
+        const run = await store.runs.create(
+          { runId: 'r1', sessionId: 's2', componentType: 'agent', componentId: 'a', status: 'running', owner: 'p1' },
+          { session: { sessionId: 's2', sessionType: 'agent', componentId: 'a', userId: 'u2' } },
+        );
+        expect(run).toMatchObject({ sessionId: 's2', status: 'running', owner: 'p1' });
+        expect(await store.sessions.get('default', 's2')).toMatchObject({ componentId: 'a', userId: 'u2' });
+        expect((await store.runs.get('default', 'r1'))?.status).toBe('running');
+        // The session exists: nothing is written, not even the run.
+        await expectCode(
+          store.runs.create(
+            { runId: 'r2', sessionId: 's1', componentType: 'agent', componentId: 'a' },
+            { session: { sessionId: 's1', sessionType: 'agent', componentId: 'a' } },
+          ),
+          'AOS_CONFLICT',
+        );
+        expect(await store.runs.get('default', 'r2')).toBeNull();
+        // The run id is taken: the new session is not kept either.
+        await expectCode(
+          store.runs.create(
+            { runId: 'r1', sessionId: 's3', componentType: 'agent', componentId: 'a' },
+            { session: { sessionId: 's3', sessionType: 'agent', componentId: 'a' } },
+          ),
+          'AOS_CONFLICT',
+        );
+        expect(await store.sessions.get('default', 's3')).toBeNull();
+      });
+
+      it('transition with events appends them in the same transaction, or writes nothing', async () => {
+        await store.runs.create({ runId: 'r1', sessionId: 's1', componentType: 'agent', componentId: 'a' });
+        await store.runEvents.append('r1', [{ eventIndex: 0, event: 'RunStarted', payload: {} }]);
+        // A used index: neither the events nor the status change are written.
+        await expectCode(
+          store.runs.transition(
+            'default',
+            'r1',
+            ['pending'],
+            { status: 'completed' },
+            {
+              events: [
+                { eventIndex: 1, event: 'RunContent', payload: { content: 'x' } },
+                { eventIndex: 0, event: 'RunStarted', payload: {} },
+              ],
+            },
+          ),
+          'AOS_CONFLICT',
+        );
+        expect((await store.runs.get('default', 'r1'))?.status).toBe('pending');
+        expect(await store.runEvents.lastIndex('r1')).toBe(0);
+        const done = await store.runs.transition(
+          'default',
+          'r1',
+          ['pending'],
+          { status: 'completed', content: 'x' },
+          {
+            events: [
+              { eventIndex: 1, event: 'RunContent', payload: { content: 'x' } },
+              { eventIndex: 2, event: 'RunCompleted', payload: { content: 'x' } },
+            ],
+          },
+        );
+        expect(done).toMatchObject({ status: 'completed', content: 'x' });
+        const events = await store.runEvents.list('r1');
+        expect(events.map((event) => event.event)).toEqual(['RunStarted', 'RunContent', 'RunCompleted']);
+        expect(events[1]?.payload).toEqual({ content: 'x' });
+        // Another status: the events are stored, the status is not changed.
+        expect(
+          await store.runs.transition(
+            'default',
+            'r1',
+            ['running'],
+            { status: 'error' },
+            {
+              events: [{ eventIndex: 3, event: 'RunError', payload: {} }],
+            },
+          ),
+        ).toBeNull();
+        expect(await store.runEvents.lastIndex('r1')).toBe(3);
+        expect((await store.runs.get('default', 'r1'))?.status).toBe('completed');
+        await expectCode(
+          store.runs.transition(
+            'default',
+            'nope',
+            ['pending'],
+            { status: 'completed' },
+            {
+              events: [{ eventIndex: 0, event: 'RunStarted', payload: {} }],
+            },
+          ),
+          'AOS_NOT_FOUND',
+        );
+      });
+
       it('transition with an owner condition lets exactly one of two claimers take a run', async () => {
         await store.runs.create({
           runId: 'r1',

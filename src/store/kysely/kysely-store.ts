@@ -131,6 +131,64 @@ function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
   };
 }
 
+function sessionRow(input: SessionCreate, at: number): SessionsTable {
+  return {
+    session_id: input.sessionId,
+    workspace_id: input.workspaceId ?? DEFAULT_WORKSPACE,
+    session_type: input.sessionType,
+    component_id: input.componentId,
+    user_id: input.userId ?? null,
+    session_name: input.sessionName ?? null,
+    session_state: encodeJson(input.sessionState ?? {}),
+    metadata: encodeJson(input.metadata ?? {}),
+    created_at: at,
+    updated_at: at,
+  };
+}
+
+/** Inserts a session row; `ConflictError` when its id exists. `db` may be a transaction. */
+async function insertSession(db: Kysely<Database>, row: SessionsTable): Promise<void> {
+  try {
+    await db.insertInto('sessions').values(row).execute();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new ConflictError(`Session ${row.session_id} already exists`);
+    throw error;
+  }
+}
+
+/** Inserts a run row; `ConflictError` on a duplicate id, `NotFoundError` without its session. `db` may be a transaction. */
+async function insertRun(db: Kysely<Database>, row: RunsTable): Promise<void> {
+  try {
+    await db.insertInto('runs').values(row).execute();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new ConflictError(`Run ${row.run_id} already exists`);
+    if (isForeignKeyViolation(error)) throw new NotFoundError(`Session ${row.session_id} not found`);
+    throw error;
+  }
+}
+
+/** Inserts events of a run (all or none); `ConflictError` on a used index, `NotFoundError` without the run. */
+async function insertRunEvents(db: Kysely<Database>, runId: string, events: RunEventAppend[], at: number) {
+  try {
+    await db
+      .insertInto('run_events')
+      .values(
+        events.map((event) => ({
+          run_id: runId,
+          event_index: event.eventIndex,
+          event: event.event,
+          payload: encodeJson(event.payload),
+          created_at: at,
+        })),
+      )
+      .execute();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new ConflictError(`Run ${runId} already has one of these event indexes`);
+    if (isForeignKeyViolation(error)) throw new NotFoundError(`Run ${runId} not found`);
+    throw error;
+  }
+}
+
 class KyselySessionStore implements SessionStore {
   constructor(
     private readonly db: Kysely<Database>,
@@ -138,25 +196,8 @@ class KyselySessionStore implements SessionStore {
   ) {}
 
   async create(input: SessionCreate): Promise<SessionRecord> {
-    const at = this.now();
-    const row = {
-      session_id: input.sessionId,
-      workspace_id: input.workspaceId ?? DEFAULT_WORKSPACE,
-      session_type: input.sessionType,
-      component_id: input.componentId,
-      user_id: input.userId ?? null,
-      session_name: input.sessionName ?? null,
-      session_state: encodeJson(input.sessionState ?? {}),
-      metadata: encodeJson(input.metadata ?? {}),
-      created_at: at,
-      updated_at: at,
-    };
-    try {
-      await this.db.insertInto('sessions').values(row).execute();
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictError(`Session ${input.sessionId} already exists`);
-      throw error;
-    }
+    const row = sessionRow(input, this.now());
+    await insertSession(this.db, row);
     return toSession(row);
   }
 
@@ -215,7 +256,7 @@ class KyselyRunStore implements RunStore {
     private readonly now: () => number,
   ) {}
 
-  async create(input: RunCreate): Promise<RunRecord> {
+  async create(input: RunCreate, options: { session?: SessionCreate } = {}): Promise<RunRecord> {
     const workspaceId = input.workspaceId ?? DEFAULT_WORKSPACE;
     const at = this.now();
     const row = {
@@ -239,6 +280,15 @@ class KyselyRunStore implements RunStore {
       created_at: at,
       updated_at: at,
     };
+    const { session: newSession } = options;
+    if (newSession) {
+      // One transaction (one WAL commit on SQLite) for both rows; the session is this transaction's own.
+      await this.db.transaction().execute(async (transaction) => {
+        await insertSession(transaction, sessionRow(newSession, at));
+        await insertRun(transaction, row);
+      });
+      return toRun(row);
+    }
     // Sessions are keyed by (workspace, id) and the foreign key names both, so a run can only attach
     // to a session of its own workspace; the lookup turns a miss into a 404 rather than a key error.
     const session = await this.db
@@ -250,13 +300,7 @@ class KyselyRunStore implements RunStore {
     if (!session) {
       throw new NotFoundError(`Session ${input.sessionId} not found`);
     }
-    try {
-      await this.db.insertInto('runs').values(row).execute();
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictError(`Run ${input.runId} already exists`);
-      if (isForeignKeyViolation(error)) throw new NotFoundError(`Session ${input.sessionId} not found`);
-      throw error;
-    }
+    await insertRun(this.db, row);
     return toRun(row);
   }
 
@@ -307,17 +351,36 @@ class KyselyRunStore implements RunStore {
     runId: string,
     from: readonly RunStatus[],
     patch: RunUpdate,
-    options: { owner?: string | null } = {},
+    options: { owner?: string | null; events?: RunEventAppend[] } = {},
+  ): Promise<RunRecord | null> {
+    const { events } = options;
+    if (events !== undefined && events.length > 0) {
+      // The events first: the transaction then starts with a write (SQLite takes its write lock at once).
+      return this.db.transaction().execute(async (transaction) => {
+        await insertRunEvents(transaction, runId, events, this.now());
+        return this.compareAndSet(transaction, workspaceId, runId, from, patch, options.owner);
+      });
+    }
+    return this.compareAndSet(this.db, workspaceId, runId, from, patch, options.owner);
+  }
+
+  private async compareAndSet(
+    db: Kysely<Database>,
+    workspaceId: string,
+    runId: string,
+    from: readonly RunStatus[],
+    patch: RunUpdate,
+    owner: string | null | undefined,
   ): Promise<RunRecord | null> {
     if (from.length === 0) return null;
-    let query = this.db
+    let query = db
       .updateTable('runs')
       .set(runValues(patch, this.now()))
       .where('run_id', '=', runId)
       .where('workspace_id', '=', workspaceId)
       .where('status', 'in', [...from]);
-    if (options.owner !== undefined) {
-      query = options.owner === null ? query.where('owner', 'is', null) : query.where('owner', '=', options.owner);
+    if (owner !== undefined) {
+      query = owner === null ? query.where('owner', 'is', null) : query.where('owner', '=', owner);
     }
     // RETURNING (SQLite ≥ 3.35 and Postgres): the updated row in the same statement, no second lookup.
     const row = await query.returningAll().executeTakeFirst();
@@ -373,25 +436,7 @@ class KyselyRunEventStore implements RunEventStore {
 
   async append(runId: string, events: RunEventAppend[]): Promise<void> {
     if (events.length === 0) return;
-    const at = this.now();
-    try {
-      await this.db
-        .insertInto('run_events')
-        .values(
-          events.map((event) => ({
-            run_id: runId,
-            event_index: event.eventIndex,
-            event: event.event,
-            payload: encodeJson(event.payload),
-            created_at: at,
-          })),
-        )
-        .execute();
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictError(`Run ${runId} already has one of these event indexes`);
-      if (isForeignKeyViolation(error)) throw new NotFoundError(`Run ${runId} not found`);
-      throw error;
-    }
+    await insertRunEvents(this.db, runId, events, this.now());
   }
 
   async lastIndex(runId: string): Promise<number> {
