@@ -26,7 +26,15 @@ const inlineVersion = {
 rmSync('dist/chunks', { recursive: true, force: true });
 
 const result = await build({
-  entryPoints: ['dist/cli/index.js'],
+  // The entry holds V8's young generation small before anything else is evaluated (src/startup-heap.ts), then
+  // loads the CLI: a static import would evaluate the CLI's chunks first.
+  stdin: {
+    contents:
+      "#!/usr/bin/env node\nimport { beginStartupHeap } from './startup-heap.js';\nbeginStartupHeap();\nawait import('./cli/index.js');\n",
+    resolveDir: 'dist',
+    sourcefile: 'agentos-entry.js',
+    loader: 'js',
+  },
   outdir: 'dist',
   entryNames: 'agentos',
   outExtension: { '.js': '.mjs' },
