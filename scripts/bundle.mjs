@@ -80,6 +80,16 @@ const result = await build({
 
 writeFileSync('dist/agentos.meta.json', JSON.stringify(result.metafile));
 
+// V8 keeps a module's source text in memory, as one byte per character unless a single character is above
+// U+00FF, which makes the whole text two bytes per character. esbuild escapes such characters in strings but
+// not in regular expression literals, so a `…` in a regex doubled the CLI chunk's resident source.
+for (const file of Object.keys(result.metafile.outputs).filter((name) => name.endsWith('.mjs'))) {
+  const wide = /[^\u0000-\u00ff]/.exec(readFileSync(file, 'utf8'));
+  if (wide) {
+    throw new Error(`bundle: ${file} contains ${JSON.stringify(wide[0])}: write it as a \\u escape in the source`);
+  }
+}
+
 // A dev-only package (PGlite, playwright-core, vitest, ...) is not installed in production: one reachable from the
 // server would fail there at first use, and bundling it costs start-up time and memory. The lockfile marks the
 // packages that only dev dependencies pull in (`dev: true`).

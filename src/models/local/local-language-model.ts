@@ -95,7 +95,7 @@ function agentName(prompt: LanguageModelV3Message[]): string | undefined {
   for (const message of prompt) {
     if (message.role !== 'system') continue;
     for (const match of message.content.matchAll(/^\s*You are ([^\n]+?)[.!]?\s*$/gm)) {
-      const name = (match[1] ?? '').split(/[,;:(]| - | — /)[0]?.trim() ?? '';
+      const name = (match[1] ?? '').split(/[,;:(]| - | \u2014 /)[0]?.trim() ?? '';
       // "You are a helpful assistant." describes a role; only a capitalised phrase is a name.
       if (name !== '' && name.length <= 80 && !/^\p{Ll}/u.test(name)) return name;
     }
@@ -338,7 +338,7 @@ function extractiveAnswer(query: string, value: unknown): string {
 }
 
 function sentence(text: string): string {
-  return /[.!?…]$/.test(text) ? text : `${text}.`;
+  return /[.!?\u2026]$/.test(text) ? text : `${text}.`;
 }
 
 function formatNumber(value: unknown): string {
