@@ -22,6 +22,28 @@ const inlineVersion = {
   },
 };
 
+/**
+ * @fastify/swagger require()s the YAML library at load for its YAML document, which agentos does not serve:
+ * it gets a stand-in that loads the library on first call, so start-up does not evaluate it (bench/startup).
+ */
+const lazySwaggerYaml = {
+  name: 'lazy-swagger-yaml',
+  setup(build) {
+    build.onResolve({ filter: /^yaml$/ }, (args) =>
+      /[\\/]@fastify[\\/]swagger[\\/]/.test(args.importer)
+        ? { path: 'yaml', namespace: 'lazy-swagger-yaml' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy-swagger-yaml' }, () => ({
+      contents:
+        "let yaml;\nconst load = () => (yaml ??= require('yaml'));\n" +
+        'module.exports = { parse: (...args) => load().parse(...args), stringify: (...args) => load().stringify(...args) };\n',
+      resolveDir: process.cwd(),
+      loader: 'js',
+    }));
+  },
+};
+
 // Chunks are content-hashed; drop the previous build's so they do not pile up.
 rmSync('dist/chunks', { recursive: true, force: true });
 
@@ -52,7 +74,7 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
-  plugins: [inlineVersion],
+  plugins: [inlineVersion, lazySwaggerYaml],
   // Which module landed in which chunk: `npx esbuild --analyze` style reports, and the dev dependency check below.
   metafile: true,
   external: [
