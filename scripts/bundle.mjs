@@ -4,6 +4,7 @@
 // (native addons, pino-pretty, tsx's loader) stay external
 // and load from node_modules as usual.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -44,6 +45,34 @@ const lazySwaggerYaml = {
   },
 };
 
+/**
+ * The OpenTelemetry SDK's CommonJS files require() all of @opentelemetry/semantic-conventions (a few thousand
+ * constants, evaluated at start-up) for a handful of attribute names. Each such file gets a module holding just
+ * the constants it reads (`semantic_conventions_1.NAME`), with the values taken from the package itself.
+ */
+const semconvSubset = {
+  name: 'semconv-subset',
+  setup(build) {
+    build.onResolve({ filter: /^@opentelemetry\/semantic-conventions$/ }, (args) => {
+      if (args.kind !== 'require-call') return undefined;
+      const names = [...readFileSync(args.importer, 'utf8').matchAll(/\bsemantic_conventions_1\.(\w+)/g)].map(
+        (match) => match[1],
+      );
+      if (names.length === 0) return undefined;
+      return { path: args.importer, namespace: 'semconv-subset', pluginData: { names } };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'semconv-subset' }, (args) => {
+      const conventions = createRequire(args.path)('@opentelemetry/semantic-conventions');
+      const subset = {};
+      for (const name of args.pluginData.names) {
+        if (conventions[name] === undefined) throw new Error(`bundle: ${args.path} reads unknown ${name}`);
+        subset[name] = conventions[name];
+      }
+      return { contents: `module.exports = ${JSON.stringify(subset)};`, loader: 'js' };
+    });
+  },
+};
+
 // Chunks are content-hashed; drop the previous build's so they do not pile up.
 rmSync('dist/chunks', { recursive: true, force: true });
 
@@ -74,7 +103,7 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
-  plugins: [inlineVersion, lazySwaggerYaml],
+  plugins: [inlineVersion, lazySwaggerYaml, semconvSubset],
   // Which module landed in which chunk: `npx esbuild --analyze` style reports, and the dev dependency check below.
   metafile: true,
   external: [
