@@ -5,6 +5,7 @@
 // and load from node_modules as usual.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -73,6 +74,27 @@ const semconvSubset = {
   },
 };
 
+/**
+ * zod re-exports all of its ~45 message locales as `z.locales` (and `core.locales`), which keeps them in the
+ * bundle and evaluates them at start-up; agentos and its bundled dependencies use only English, which zod
+ * configures itself. `z.locales` keeps `en` alone.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]v4[\\/]/.test(args.importer)
+        ? { path: join(dirname(args.importer), '../locales/index.js'), namespace: 'zod-english-only' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({
+      contents: "export { default as en } from './en.js';\n",
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
 // Chunks are content-hashed; drop the previous build's so they do not pile up.
 rmSync('dist/chunks', { recursive: true, force: true });
 
@@ -103,7 +125,7 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
-  plugins: [inlineVersion, lazySwaggerYaml, semconvSubset],
+  plugins: [inlineVersion, lazySwaggerYaml, semconvSubset, zodEnglishOnly],
   // Which module landed in which chunk: `npx esbuild --analyze` style reports, and the dev dependency check below.
   metafile: true,
   external: [
