@@ -34,6 +34,26 @@ endStartupHeap(); allocate(); console.log(newSpaceMb());`,
     expect(released).toBeGreaterThan(held ?? Number.POSITIVE_INFINITY);
   }, 30_000);
 
+  it('holds TurboFan back while held, and lets hot code be optimised after', () => {
+    const output = execFileSync(
+      process.execPath,
+      [
+        '--allow-natives-syntax',
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `import { beginStartupHeap, endStartupHeap } from ${JSON.stringify(moduleUrl)};
+const hot = new Function('n', 'let sum = 0; for (let index = 0; index < n; index++) sum += index * 2; return sum');
+const optimized = () => (new Function('f', 'return %GetOptimizationStatus(f)')(hot) & 16) !== 0;
+beginStartupHeap(); for (let round = 0; round < 20000; round++) hot(1000); console.log(optimized());
+endStartupHeap(); for (let round = 0; round < 20000; round++) hot(1000); console.log(optimized());`,
+      ],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' },
+    );
+    expect(output.trim().split('\n')).toEqual(['false', 'true']);
+  }, 30_000);
+
   it('leaves a semi-space setting given as a node flag alone', () => {
     const [before, held] = newSpaceSizes(
       `${helpers}\nconsole.log(newSpaceMb()); beginStartupHeap(); allocate(); console.log(newSpaceMb());`,

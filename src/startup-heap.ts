@@ -1,32 +1,40 @@
 /**
- * Keeps V8's young generation at its initial size while agentos starts. Start-up allocates mostly objects
- * that live on (modules, schemas, route tables), and V8 answers a high survival rate by doubling the
- * semi-spaces up to 2 × 16 MB, pages an idle server then keeps resident: about 14 MB of its idle RSS
- * (bench/startup). With a growth factor of 1 during start-up they stay at 2 × 1 MB; once the server
- * listens, {@link endStartupHeap} restores V8's default, so under load the young generation grows as
- * usual. The CLI entry begins it from its first import (`cli/hold-startup-heap.ts`), before the other
- * modules are evaluated. A growth factor or semi-space size given as a node flag is left alone.
+ * Start-up settings of V8 that keep an idle server small (bench/startup), restored once it listens.
+ *
+ * - Young generation: start-up allocates mostly objects that live on (modules, schemas, route tables), and V8
+ *   answers a high survival rate by doubling the semi-spaces up to 2 × 16 MB, pages an idle server then keeps
+ *   resident (about 14 MB of its idle RSS). With a growth factor of 1 they stay at 2 × 1 MB meanwhile.
+ * - Compilers: start-up code runs once, yet the busiest of it reached Sparkplug and TurboFan, whose code and
+ *   machine code pages then stayed resident (about 6 to 8 MB). Neither runs until the server listens.
+ *
+ * {@link endStartupHeap} restores V8's defaults, so under load the young generation grows and hot code is
+ * optimised as usual. The bundle's entry begins it before any other module evaluates (scripts/bundle.mjs).
+ * A setting given as a node flag is left alone.
  * @module
  */
 import { setFlagsFromString } from 'node:v8';
 
-/** V8's default `--semi-space-growth-factor`. */
-const DEFAULT_GROWTH_FACTOR = 2;
+/** Each start-up setting: how to recognise an operator's own flag, the start-up value, V8's default. */
+const SETTINGS = [
+  { pattern: /semi[-_]space/, hold: '--semi-space-growth-factor=1', release: '--semi-space-growth-factor=2' },
+  { pattern: /^--(no-)?(opt|turbofan)$/, hold: '--no-opt', release: '--opt' },
+  { pattern: /^--(no-)?sparkplug$/, hold: '--no-sparkplug', release: '--sparkplug' },
+] as const;
 
-const operatorTuned = process.execArgv.some((flag) => flag.includes('semi-space') || flag.includes('semi_space'));
+const held = new Set<(typeof SETTINGS)[number]>();
 
-let holding = false;
-
-/** Stops the young generation from growing until {@link endStartupHeap}; a no-op when the operator tuned it. */
+/** Applies the start-up settings until {@link endStartupHeap}; those the operator set as node flags are skipped. */
 export function beginStartupHeap(): void {
-  if (operatorTuned || holding) return;
-  setFlagsFromString('--semi-space-growth-factor=1');
-  holding = true;
+  if (held.size > 0) return;
+  for (const setting of SETTINGS) {
+    if (process.execArgv.some((flag) => setting.pattern.test(flag))) continue;
+    setFlagsFromString(setting.hold);
+    held.add(setting);
+  }
 }
 
-/** Lets the young generation grow again (V8's default growth), after start-up. */
+/** Restores V8's defaults for what {@link beginStartupHeap} changed, after start-up. */
 export function endStartupHeap(): void {
-  if (!holding) return;
-  setFlagsFromString(`--semi-space-growth-factor=${DEFAULT_GROWTH_FACTOR}`);
-  holding = false;
+  for (const setting of held) setFlagsFromString(setting.release);
+  held.clear();
 }
