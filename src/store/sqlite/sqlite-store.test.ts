@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runStoreContract } from '../contract/store.contract.js';
 import { migrations } from '../migrations/index.js';
-import { createSqliteStore, sqlitePathFromUrl } from './sqlite-store.js';
+import { createSqliteStore, sqlitePathFromUrl, WAL_AUTOCHECKPOINT_PAGES } from './sqlite-store.js';
 
 runStoreContract({
   name: 'sqlite :memory:',
@@ -43,6 +43,23 @@ describe('sqlite adapter', () => {
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     raw.close();
     expect(store.capabilities.vectorSearch).toBe(true);
+  });
+
+  it('lets the WAL grow past SQLite default of 1,000 pages before a commit checkpoints, and keeps every write', async () => {
+    const path = tempDb();
+    const store = createSqliteStore({ url: `sqlite:${path}` });
+    await store.migrate();
+    // About 2,500 pages of 4 KB, one commit each 10 pages: the default would have checkpointed and reused the WAL.
+    const metadata = { blob: 'x'.repeat(40_000) };
+    for (let index = 0; index < 250; index++) {
+      await store.sessions.create({ sessionId: `s${index}`, sessionType: 'agent', componentId: 'a', metadata });
+    }
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(2_000 * 4096);
+    expect(statSync(`${path}-wal`).size).toBeLessThan(WAL_AUTOCHECKPOINT_PAGES * 4096);
+    await store.close();
+    const reopened = createSqliteStore({ url: `sqlite:${path}` });
+    expect((await reopened.sessions.list({ workspaceId: 'default', limit: 1 })).total).toBe(250);
+    await reopened.close();
   });
 
   it('dry run on a fresh file lists every migration and changes nothing', async () => {
