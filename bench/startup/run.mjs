@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Startup benchmark: cold start (spawn → first 200 on /health) and idle RSS of `agentos serve`,
 // next to a bare node:http server started the same way in the same run. Rounds are interleaved so
-// both see the same machine state. Targets (issue 3): cold start ≤ 300 ms, idle RSS ≤ 70 MB.
+// both see the same machine state. Targets: cold start ≤ 300 ms and idle RSS ≤ 70 MB (issue 3); idle RSS ≤ 80 MB
+// (issue 4). What keeps idle RSS down: lazily loaded chunks and stand-ins (scripts/bundle.mjs; the bundler's
+// dist/agentos.meta.json says what went where) and V8's start-up settings (src/startup-heap.ts).
 // Usage: npm run bench  (or: node bench/startup/run.mjs [--rounds N] [--idle-ms MS] after a build)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -111,5 +113,6 @@ console.log(
 );
 console.log(
   `targets: cold start ≤ 300 ms: ${summary.agentos.coldMs <= 300 ? 'met' : 'MISSED'}; ` +
-    `idle RSS ≤ 70 MB: ${summary.agentos.rss <= 70 ? 'met' : 'MISSED'}`,
+    `idle RSS ≤ 70 MB (issue 3): ${summary.agentos.rss <= 70 ? 'met' : 'MISSED'}; ` +
+    `idle RSS ≤ 80 MB (issue 4): ${summary.agentos.rss <= 80 ? 'met' : 'MISSED'}`,
 );
