@@ -8,8 +8,8 @@
  *   machine code pages then stayed resident (about 6 to 8 MB). Neither runs until the server listens.
  *
  * {@link endStartupHeap} restores V8's defaults, so under load the young generation grows and hot code is
- * optimised as usual. The bundle's entry begins it before any other module evaluates (scripts/bundle.mjs).
- * A setting given as a node flag is left alone.
+ * optimised as usual. For `agentos serve` the bundle's entry begins it before any other module evaluates
+ * (scripts/bundle.mjs); `startServer` ends it. A setting given as a node flag is left alone.
  * @module
  */
 import { setFlagsFromString } from 'node:v8';
