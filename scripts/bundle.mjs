@@ -99,20 +99,7 @@ const zodEnglishOnly = {
 rmSync('dist/chunks', { recursive: true, force: true });
 
 const result = await build({
-  // For `serve`, the entry applies V8's start-up settings (src/startup-heap.ts: small young generation, no
-  // optimising compilers until the server listens) before anything else is evaluated, then loads the CLI; a
-  // static import would evaluate the CLI's chunks first.
-  stdin: {
-    contents:
-      '#!/usr/bin/env node\n' +
-      "import { beginStartupHeap } from './startup-heap.js';\n" +
-      // Only `serve` ends the hold (once it listens); the other commands keep V8's defaults throughout.
-      "if (process.argv[2] === 'serve') beginStartupHeap();\n" +
-      "await import('./cli/index.js');\n",
-    resolveDir: 'dist',
-    sourcefile: 'agentos-entry.js',
-    loader: 'js',
-  },
+  entryPoints: ['dist/cli/index.js'],
   outdir: 'dist',
   entryNames: 'agentos',
   outExtension: { '.js': '.mjs' },

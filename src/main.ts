@@ -9,7 +9,6 @@ import { type AgentOsConfigInput, applyOverrides, loadConfig, parseConfig } from
 import { AgentOsError } from './errors/index.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { createServices, type Services } from './services.js';
-import { endStartupHeap } from './startup-heap.js';
 
 /** Options of {@link startServer}; CLI flags arrive as `host`, `port`, `dbUrl`. */
 export interface StartServerOptions {
@@ -95,8 +94,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   if (mode === 'none') logger.info({ console: `${url}/console` }, 'web console open (dev mode: no sign-in needed)');
   // Schedules fire and bus deliveries go out only once the server answers, in every process alike.
   services.scheduling.start();
-  // Start-up is over: the young generation may grow with the load again.
-  endStartupHeap();
 
   let closing: Promise<void> | undefined;
   const close = () => {

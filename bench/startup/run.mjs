@@ -3,7 +3,7 @@
 // next to a bare node:http server started the same way in the same run. Rounds are interleaved so
 // both see the same machine state. Targets: cold start ≤ 300 ms and idle RSS ≤ 70 MB (issue 3); idle RSS ≤ 80 MB
 // (issue 4). What keeps idle RSS down: lazily loaded chunks and stand-ins (scripts/bundle.mjs; the bundler's
-// dist/agentos.meta.json says what went where) and V8's start-up settings (src/startup-heap.ts).
+// dist/agentos.meta.json says what went where).
 // Usage: npm run bench  (or: node bench/startup/run.mjs [--rounds N] [--idle-ms MS] after a build)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
