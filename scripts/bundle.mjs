@@ -149,7 +149,7 @@ writeFileSync('dist/agentos.meta.json', JSON.stringify(result.metafile));
 // U+00FF, which makes the whole text two bytes per character. esbuild escapes such characters in strings but
 // not in regular expression literals, so a `…` in a regex doubled the CLI chunk's resident source.
 for (const file of Object.keys(result.metafile.outputs).filter((name) => name.endsWith('.mjs'))) {
-  const wide = /[^\u0000-\u00ff]/.exec(readFileSync(file, 'utf8'));
+  const wide = /[\u{100}-\u{10FFFF}]/u.exec(readFileSync(file, 'utf8'));
   if (wide) {
     throw new Error(`bundle: ${file} contains ${JSON.stringify(wide[0])}: write it as a \\u escape in the source`);
   }
