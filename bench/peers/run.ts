@@ -13,10 +13,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, type ClientRequest, request } from 'node:http';
-import { createServer } from 'node:net';
-import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
+import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { bundleRunsChildren, freePort, loadAverage, rssMb } from '../lib/processes.js';
+import { sleep } from '../lib/timing.js';
 import { AGENT_ID, INSTRUCTIONS, MODEL_ID, PROMPT, REPLY_TEXT } from './agent-spec.mjs';
 import { formatNumber, formatTable, median, quantile, ratio, type SystemColumn, type TableRow } from './table.js';
 
@@ -165,8 +166,6 @@ function upstreamStream(upstreamUrl: string): { url: string; body: string } {
 // ---------------------------------------------------------------------------------------------------------------
 // Child processes
 
-const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
-
 interface Child {
   name: string;
   proc: ChildProcess;
@@ -217,42 +216,8 @@ async function stopChild(child: Child): Promise<void> {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') return fail(new Error('no port'));
-      server.close(() => done(address.port));
-    });
-  });
-}
-
-function rssMb(pid: number): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 /** Node flags that load the heap probe of bench/runs (SIGUSR2 → two full GCs → heapUsed into $HEAP_PROBE_FILE). */
 const probeArgs = ['--expose-gc', '--import', pathToFileURL(join(root, 'bench/runs/heap-probe.mjs')).href];
-
-/** Bundles bench/runs' upstream and proxy into plain .mjs files, so they run on bare node (no tsx loader). */
-async function bundleHelpers(): Promise<void> {
-  const { build } = await import('esbuild');
-  await build({
-    entryPoints: [join(root, 'bench/runs/upstream.ts'), join(root, 'bench/runs/proxy.ts')],
-    outdir: dir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-  });
-}
 
 async function startUpstream(hang: boolean): Promise<{ child: Child; url: string }> {
   const child = spawnChild(
@@ -621,10 +586,6 @@ interface RoundResult {
   failures: Failures;
 }
 
-const load = () =>
-  loadavg()
-    .map((value) => value.toFixed(2))
-    .join(' ');
 const benchStarted = performance.now();
 const versionOf = (name: string) =>
   (JSON.parse(readFileSync(join(here, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
@@ -636,7 +597,7 @@ let failed = false;
 console.log('peer benchmark: agentos, Mastra and VoltAgent serving the same agent over one scripted upstream');
 console.log(
   `machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM` +
-    ` (${(freemem() / 2 ** 30).toFixed(1)} free); load average at start: ${load()}`,
+    ` (${(freemem() / 2 ** 30).toFixed(1)} free); load average at start: ${loadAverage()}`,
 );
 console.log(
   `node: ${process.version} (agentos, proxy, Mastra (node 20), VoltAgent, load driver), ` +
@@ -653,11 +614,11 @@ console.log(
 );
 
 try {
-  await bundleHelpers();
+  await bundleRunsChildren(dir);
   const upstream = await startUpstream(false);
   for (let round = 0; round < ROUNDS; round++) {
     const order = SYSTEMS.map((_, index) => SYSTEMS[(index + round) % SYSTEMS.length] as SystemSpec);
-    console.log(`round ${round + 1}: load average ${load()}`);
+    console.log(`round ${round + 1}: load average ${loadAverage()}`);
     for (const system of order) {
       const running = await startSystem(system, upstream.url);
       const pid = running.child.proc.pid as number;
@@ -849,7 +810,7 @@ try {
   for (const child of [...children]) await stopChild(child);
   rmSync(dir, { recursive: true, force: true });
   console.log(
-    `\ntotal ${formatNumber((performance.now() - benchStarted) / 1000, 0)} s; load average at the end: ${load()}`,
+    `\ntotal ${formatNumber((performance.now() - benchStarted) / 1000, 0)} s; load average at the end: ${loadAverage()}`,
   );
 }
 process.exit(failed ? 1 : 0);

@@ -14,10 +14,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, type ClientRequest, request } from 'node:http';
-import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { bundleRunsChildren, freePort, loadAverage, rssMb } from '../lib/processes.js';
 import { fixed, median, quantile, sleep } from '../lib/timing.js';
 import { INSTRUCTIONS, REPLY_TEXT } from './constants.js';
 
@@ -51,21 +51,6 @@ const TARGETS = { throughputRatio: 0.5, addedFirstTokenMs: 2, idleRssMb: 80, ses
 // Small helpers
 
 const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') return fail(new Error('no port'));
-      server.close(() => done(address.port));
-    });
-  });
-}
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024;
-}
 
 /** Keeps the first few distinct messages of a kind of failure. */
 class ErrorLog {
@@ -148,24 +133,6 @@ async function stopChild(child: Child): Promise<{ code: number | null; signal: s
     await exited;
   }
   return { code: proc.exitCode, signal: proc.signalCode, forced };
-}
-
-/**
- * Bundles upstream.ts and proxy.ts (with test/fake-openai.ts and constants.ts) into plain .mjs files in the temp dir,
- * so the children run on bare node: no tsx loader thread inflating the floor's memory or start-up.
- */
-async function bundleChildren(): Promise<void> {
-  const { build } = await import('esbuild');
-  await build({
-    entryPoints: [join(here, 'upstream.ts'), join(here, 'proxy.ts')],
-    outdir: dir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-  });
 }
 
 async function startUpstream(hang: boolean): Promise<{ child: Child; url: string }> {
@@ -647,14 +614,10 @@ console.log(`node ${process.version} (${process.platform}/${process.arch}, ${cpu
 console.log('every number below comes from this one run on this one machine; each system is its own child process,');
 console.log('all traffic on 127.0.0.1.');
 // Other work on the machine shows up as noise between rounds; the load average says how much there was.
-const load = () =>
-  loadavg()
-    .map((value) => value.toFixed(2))
-    .join(' ');
-console.log(`load average at start: ${load()}\n`);
+console.log(`load average at start: ${loadAverage()}\n`);
 
 try {
-  await bundleChildren();
+  await bundleRunsChildren(dir);
   const upstream = await startUpstream(false);
   const proxy = await startProxy(upstream.url);
   const agentos = await startAgentOs({ dir, configPath, upstreamUrl: upstream.url, name: 'agentos' });
@@ -958,6 +921,8 @@ try {
 } finally {
   for (const child of [...children]) await stopChild(child);
   rmSync(dir, { recursive: true, force: true });
-  console.log(`\ntotal time ${fixed((performance.now() - benchStarted) / 1000)} s; load average at the end: ${load()}`);
+  console.log(
+    `\ntotal time ${fixed((performance.now() - benchStarted) / 1000)} s; load average at the end: ${loadAverage()}`,
+  );
 }
 process.exit(failed ? 1 : 0);

@@ -8,9 +8,9 @@
 // Usage: npm run bench:tracing  (or: node --import tsx bench/tracing/run.ts after `npm run build`)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from '../lib/processes.js';
 import { median, sleep } from '../lib/timing.js';
 import { INSTRUCTIONS, REPLY_TEXT } from '../runs/constants.js';
 
@@ -36,16 +36,6 @@ function cpuMs(pid: number): number {
 }
 
 const children: ChildProcess[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') return fail(new Error('no port'));
-      server.close(() => done(address.port));
-    });
-  });
-}
 
 function spawnChild(args: string[], env: NodeJS.ProcessEnv): { proc: ChildProcess; firstLine: Promise<string> } {
   const proc = spawn(process.execPath, args, { cwd: dir, env, stdio: ['pipe', 'pipe', 'inherit'] });
