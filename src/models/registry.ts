@@ -53,7 +53,22 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
   const cache = new Map<string, Promise<LanguageModelV3>>();
   const fetchOption = options.fetch ? { fetch: options.fetch } : {};
   // Model calls are the hot path of every run: node:http instead of the global fetch (see http-fetch.ts).
-  const modelFetchOption = { fetch: options.fetch ?? createHttpFetch() };
+  // Made on the first remote model, so a server on `local:default` alone never builds its agents.
+  let modelFetch: typeof fetch | undefined;
+  const modelFetchOption = () => {
+    modelFetch ??= options.fetch ?? createHttpFetch();
+    return { fetch: modelFetch };
+  };
+
+  /** An OpenAI provider (honouring OPENAI_BASE_URL) for model `id`. */
+  async function openAiProvider(id: string, fetchOpt: { fetch?: typeof fetch }) {
+    const { createOpenAI } = await import('@ai-sdk/openai');
+    return createOpenAI({
+      apiKey: requireKey(env.OPENAI_API_KEY, 'OPENAI_API_KEY', id),
+      ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}),
+      ...fetchOpt,
+    });
+  }
 
   async function build(id: string): Promise<LanguageModelV3> {
     const { provider, model } = split(id);
@@ -62,22 +77,15 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
         const { createLocalLanguageModel } = await import('./local/index.js');
         return createLocalLanguageModel();
       }
-      case 'openai': {
-        const { createOpenAI } = await import('@ai-sdk/openai');
-        const openai = createOpenAI({
-          apiKey: requireKey(env.OPENAI_API_KEY, 'OPENAI_API_KEY', id),
-          ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}),
-          ...modelFetchOption,
-        });
+      case 'openai':
         // The Chat Completions API, which every OpenAI-compatible server (vLLM, LM Studio…) speaks.
-        return openai.chat(model);
-      }
+        return (await openAiProvider(id, modelFetchOption())).chat(model);
       case 'anthropic': {
         const { createAnthropic } = await import('@ai-sdk/anthropic');
         return createAnthropic({
           apiKey: requireKey(env.ANTHROPIC_API_KEY, 'ANTHROPIC_API_KEY', id),
           ...(env.ANTHROPIC_BASE_URL ? { baseURL: env.ANTHROPIC_BASE_URL } : {}),
-          ...modelFetchOption,
+          ...modelFetchOption(),
         })(model);
       }
       case 'ollama': {
@@ -86,7 +94,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
           name: 'ollama',
           baseURL: env.OLLAMA_BASE_URL || DEFAULT_OLLAMA_BASE_URL,
           includeUsage: true,
-          ...modelFetchOption,
+          ...modelFetchOption(),
         })(model);
       }
       default:
@@ -100,13 +108,7 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
     if (provider !== 'openai') {
       throw new AgentOsError('AOS_MODEL_UNKNOWN', `No speech models for provider "${provider}" (${id})`);
     }
-    const { createOpenAI } = await import('@ai-sdk/openai');
-    const openai = createOpenAI({
-      apiKey: requireKey(env.OPENAI_API_KEY, 'OPENAI_API_KEY', id),
-      ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}),
-      ...fetchOption,
-    });
-    return { openai, model };
+    return { openai: await openAiProvider(id, fetchOption), model };
   }
 
   return {

@@ -80,10 +80,7 @@ export class EventWriter {
   }
 
   private drain(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    this.stopTimer();
     if (this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];

@@ -210,13 +210,6 @@ export class RunManager {
     this.follower = new RunFollower(options.store.runSignals);
   }
 
-  /** The configured agent, or `AOS_NOT_FOUND`. */
-  agent(agentId: string): AgentConfig {
-    const agent = this.options.config.agents.find((candidate) => candidate.id === agentId);
-    if (!agent) throw new NotFoundError('Agent not found');
-    return agent;
-  }
-
   /**
    * The one agent lookup of every surface: the config first, then the database (workspace-scoped), else
    * `AOS_NOT_FOUND`. A `version` selects a config version of a component (config agents have none).
@@ -272,7 +265,7 @@ export class RunManager {
   async start(request: StartRunRequest): Promise<RunHandle> {
     const agent = request.agent ?? (await this.resolveAgent(request.workspaceId, request.agentId));
     // Before anything is created: a used-up budget refuses the run (429 AOS_QUOTA_EXCEEDED).
-    await this.options.quotas?.checkAgent(request.workspaceId, agent.id);
+    await this.checkAgentQuota(request.workspaceId, agent.id);
     await this.checkCallerQuota(request.principal);
     const { store } = this.options;
     const { sessionId, newSession } = await this.resolveSession(request, agent);
