@@ -14,7 +14,7 @@
  * @module
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { configuredKeyOf, type Principal } from '../../auth/index.js';
+import { callerSubjectOf, configuredKeyOf, type Principal } from '../../auth/index.js';
 import {
   RATE_LIMIT_CLASSES,
   type RateLimitClass,
@@ -50,7 +50,7 @@ export function rateLimitClassOf(request: FastifyRequest): RateLimitClass {
  */
 export function rateLimitSubject(request: FastifyRequest): string {
   const principal = (request as FastifyRequest & { principal?: Principal | null }).principal;
-  if (principal && principal.kind !== 'dev') return `${principal.kind}:${principal.id}`;
+  if (principal && principal.kind !== 'dev') return callerSubjectOf(principal);
   return `ip:${request.ip}`;
 }
 

@@ -3,7 +3,8 @@ import { idSchema } from '../../../config/index.js';
 import { pageQuery } from '../pagination.js';
 
 /** Form fields arrive as strings; `"true"`/`"false"` (and real booleans from JSON) become booleans. */
-const formBoolean = z.preprocess((value) => {
+/** A form field or JSON boolean: `true`/`1`, `false`/`0`/empty. */
+export const formBoolean = z.preprocess((value) => {
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0' || value === '') return false;
   return value;
@@ -27,7 +28,7 @@ export const runParams = z.object({ agent_id: idSchema, run_id: idSchema });
 export const runQuery = z.object({ session_id: idSchema.optional() });
 
 /** Run statuses as they appear on the wire (CONTRACT.md §5). */
-const runStatus = z.enum(['pending', 'running', 'completed', 'paused', 'cancelled', 'error']);
+export const runStatus = z.enum(['pending', 'running', 'completed', 'paused', 'cancelled', 'error']);
 
 export const runsListQuery = pageQuery.extend({
   session_id: idSchema.optional(),

@@ -19,10 +19,8 @@ import { runAccessOf } from '../components/run-access.js';
 import { pageMeta } from '../pagination.js';
 import { findComponentRun, listComponentRuns, replyWithRun, streamReplay } from '../runs/run-handlers.js';
 import { publicRunInput } from '../runs/run-view.js';
-import { backgroundAccepted, resumeRequest, runQuery, runRequest, runsListQuery } from '../runs/schemas.js';
+import { backgroundAccepted, resumeRequest, runQuery, runRequest, runStatus, runsListQuery } from '../runs/schemas.js';
 import { registerTeamContinueRoute } from './continue-route.js';
-
-const runStatus = z.enum(['pending', 'running', 'completed', 'paused', 'cancelled', 'error']);
 
 /** A team or workflow run as the root surface returns it. */
 export const compositeRunView = z.object({

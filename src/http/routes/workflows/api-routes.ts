@@ -26,6 +26,7 @@ import type { RunRecord } from '../../../store/types.js';
 import { workspaceOf } from '../../plugins/access-control.js';
 import { assertOwnedBy, effectiveUserId } from '../../user-scope.js';
 import { runAccessOf } from '../components/run-access.js';
+import { runStatus } from '../runs/schemas.js';
 
 const createBody = z.object({
   id: idSchema.optional(),
@@ -54,7 +55,7 @@ const stepResult = z.object({
 const runResult = z.object({
   runId: z.string(),
   workflowId: z.string(),
-  status: z.enum(['pending', 'running', 'completed', 'paused', 'cancelled', 'error']),
+  status: runStatus,
   results: z.array(stepResult),
   vars: z.record(z.string(), z.unknown()),
   error: z.string().optional(),

@@ -14,19 +14,13 @@ import { AgentOsError, NotFoundError } from '../../../errors/index.js';
 import type { Services } from '../../../services.js';
 import { workspaceOf } from '../../plugins/access-control.js';
 import { runAccessOf } from '../components/run-access.js';
-import { backgroundAccepted } from '../runs/schemas.js';
+import { backgroundAccepted, formBoolean } from '../runs/schemas.js';
 import {
   componentRunStart,
   compositeRunView,
   continueComponentRun,
   registerComponentRunRoutes,
 } from '../teams/component-run-routes.js';
-
-const formBoolean = z.preprocess((value) => {
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0' || value === '') return false;
-  return value;
-}, z.boolean());
 
 /** One answer to a paused step (Agno `StepRequirement`, the part agentos reads). */
 export const stepRequirement = z.object({ confirmed: z.boolean().optional() }).loose();
