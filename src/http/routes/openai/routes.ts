@@ -48,7 +48,7 @@ const openAiError = z.object({
  * workflow (run through their own runners, with the conversation as their input).
  */
 export type ModelTarget =
-  | { kind: 'agent'; agentId: string; agent?: RuntimeAgent }
+  | { kind: 'agent'; agentId: string; agent: RuntimeAgent; raw: boolean }
   | { kind: 'team' | 'workflow'; id: string };
 
 /** The plain assistant a raw `provider:model` runs as. */
@@ -72,28 +72,28 @@ function rawModelAgent(modelId: string): RuntimeAgent {
  */
 export async function resolveModel(services: Services, workspaceId: string, model: string): Promise<ModelTarget> {
   const { config, runs } = services;
-  const agentExists = async (id: string) =>
-    runs.resolveAgent(workspaceId, id).then(
-      () => true,
-      (error: unknown) => {
-        if (error instanceof NotFoundError) return false;
-        throw error;
-      },
-    );
+  // The agent found is kept: a database agent costs several store reads to load.
+  const findAgent = async (id: string) =>
+    runs.resolveAgent(workspaceId, id).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    });
   if (config.teams.some((team) => team.id === model)) return { kind: 'team', id: model };
   if (config.workflows.some((workflow) => workflow.id === model)) return { kind: 'workflow', id: model };
-  if (await agentExists(model)) return { kind: 'agent', agentId: model };
+  const named = await findAgent(model);
+  if (named) return { kind: 'agent', agentId: model, agent: named, raw: false };
   const component = await services.store.agents.getComponent(workspaceId, model);
   if (component?.componentType === 'team' || component?.componentType === 'workflow') {
     return { kind: component.componentType, id: model };
   }
   if (model.startsWith(AGENT_PREFIX)) {
     const id = model.slice(AGENT_PREFIX.length);
-    if (await agentExists(id)) return { kind: 'agent', agentId: id };
+    const prefixed = await findAgent(id);
+    if (prefixed) return { kind: 'agent', agentId: id, agent: prefixed, raw: false };
   } else if (parseModelId(model) !== null) {
     // Fails here (400 AOS_MODEL_NOT_CONFIGURED) rather than as a failed run when the provider has no key.
     await services.models.languageModel(model);
-    return { kind: 'agent', agentId: model, agent: rawModelAgent(model) };
+    return { kind: 'agent', agentId: model, agent: rawModelAgent(model), raw: true };
   } else if (/^[a-z][a-z0-9_-]*:.+/.test(model)) {
     throw new AgentOsError('AOS_MODEL_UNKNOWN', `Model "${model}" names no known provider (see GET /v1/models)`);
   }
@@ -491,14 +491,14 @@ export const openAiRoutes: FastifyPluginAsync<{ services: Services }> = async (f
       if (target.kind !== 'agent') return composite(request, reply, target);
       const scopes = request.principal?.scopes ?? [];
       // A raw model is no agent: only a caller allowed to run every agent may call it.
-      const required = target.agent ? 'agents:run' : `agents:${target.agentId}:run`;
-      if (!hasScope(scopes, { resource: 'agents', action: 'run', ...(target.agent ? {} : { id: target.agentId }) })) {
+      const required = target.raw ? 'agents:run' : `agents:${target.agentId}:run`;
+      if (!hasScope(scopes, { resource: 'agents', action: 'run', ...(target.raw ? {} : { id: target.agentId }) })) {
         throw new AgentOsError('AOS_AUTH_FORBIDDEN', `Insufficient permissions. Required scope: ${required}`, {
           details: { required },
         });
       }
       const conversation = toConversation(body.messages);
-      const agent = target.agent ?? (await runs.resolveAgent(workspaceId, target.agentId));
+      const agent = target.agent;
       const client = clientToolsOf(
         body,
         agent.tools.map((entry) => entry.name),
