@@ -17,7 +17,6 @@ import type { RunRecord, RunStatus, RunUpdate, SessionRecord, Store } from '../s
 import { EventWriter } from './event-writer.js';
 import { RunChannel } from './run-channel.js';
 import { principalOfRun, type RunHandle, type RunManager } from './run-manager.js';
-import { canTransition } from './run-status.js';
 import type { ToolDefinition } from './tools/types.js';
 
 /** What team and workflow runners need from the process. */
@@ -210,22 +209,24 @@ export async function launchComponentRun(
       final = { status: 'error', patch: { error: message } };
     }
     try {
-      await writer.flush();
-    } catch (error) {
-      final = { status: 'error', patch: { ...final.patch, error: `Run events could not be stored: ${String(error)}` } };
-    }
-    try {
+      // Still running (checkpointed at shutdown): its events are written and the row kept as it is.
       if (final.status === 'running') {
-        const record = await store.runs.update(request.workspaceId, runId, final.patch);
-        if (!record) throw new NotFoundError('Run not found');
-        return record;
+        const flushed = await writer.flush().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        if (flushed === undefined) {
+          const record = await store.runs.update(request.workspaceId, runId, final.patch);
+          if (!record) throw new NotFoundError('Run not found');
+          return record;
+        }
+        final = {
+          status: 'error',
+          patch: { ...final.patch, error: `Run events could not be stored: ${String(flushed)}` },
+        };
       }
-      const from = (['pending', 'running'] as RunStatus[]).filter((status) => canTransition(status, final.status));
-      const record =
-        (await store.runs.transition(request.workspaceId, runId, from, { ...final.patch, status: final.status })) ??
-        (await store.runs.get(request.workspaceId, runId));
-      if (!record) throw new NotFoundError('Run not found');
-      return record;
+      // An ended run: its last events and final status together, as agent runs end.
+      return (await runs.settle(request.workspaceId, runId, final, writer)).record;
     } finally {
       channel.end();
     }

@@ -40,6 +40,12 @@ import type { ToolDefinition } from './tools/types.js';
 /** Why an active run is being stopped. */
 export type AbortReason = 'cancel' | 'disconnect' | 'shutdown';
 
+/** How a run ended: the status to store and the fields that go with it. */
+export interface RunEnding {
+  status: RunStatus;
+  patch: Parameters<Store['runs']['update']>[2];
+}
+
 const ABORT_MESSAGES: Record<AbortReason, string> = {
   cancel: 'Run cancelled by request',
   disconnect: 'Client disconnected',
@@ -486,7 +492,7 @@ export class RunManager {
     const workspaceId = request.workspaceId;
     const modelId = agent.model ?? config.models.default;
     const provider = modelId.split(':')[0];
-    let final: { status: RunStatus; patch: Parameters<Store['runs']['update']>[2] };
+    let final: RunEnding;
     const traced = this.options.observability?.startAgentRun({
       ...{ workspaceId, runId, sessionId, modelId, message: request.message, agentId: agent.id },
       ...{ userId: request.userId ?? null, agentName: agent.name ?? agent.id, parent: request.traceParent },
@@ -652,40 +658,58 @@ export class RunManager {
       channel.emit({ event: 'RunError', content: message, error_type: (error as Error)?.name ?? 'Error' });
       final = { status: 'error', patch: { error: message } };
     }
-    // A replay of this run would have a gap, so it is not reported as completed.
-    const unstored = (error: unknown): typeof final => ({
+    const usage = { workspaceId, principal: request.principal, agentId: agent.id, modelId };
+    try {
+      const settled = await this.settle(workspaceId, runId, final, writer, (ending) =>
+        this.recordUsage({ ...usage, metrics: ending.patch.metrics }),
+      );
+      final = settled.final;
+      return settled.record;
+    } finally {
+      traced?.end(runOutcome(final.status, final.patch));
+      // Subscribers must see the end even if recording it failed; the lease sweep fixes the row later.
+      channel.end();
+    }
+  }
+
+  /**
+   * Stores how a run ended: its last queued events and its final status in one transaction (bench/runs:
+   * issue 4). Should that fail, the events go the writer's usual way (retried when the database is busy),
+   * then the status alone. A run whose events could not be stored ends `error`, since a replay would have
+   * a gap. `beforeFinish` runs between taking the events and writing the status (usage accounting). Used by
+   * agent runs and by team and workflow runs (`component-run.ts`). Returns the row and the ending stored.
+   */
+  async settle(
+    workspaceId: string,
+    runId: string,
+    ending: RunEnding,
+    writer: EventWriter,
+    beforeFinish?: (final: RunEnding) => Promise<void>,
+  ): Promise<{ record: RunRecord; final: RunEnding }> {
+    let final = ending;
+    const unstored = (error: unknown): RunEnding => ({
       status: 'error',
       patch: { ...final.patch, error: `Run events could not be stored: ${(error as Error)?.message ?? error}` },
     });
-    // The last events are written with the final status, in one transaction (bench/runs: issue 4).
     let events: RunEventAppend[] = [];
     try {
       events = await writer.take();
     } catch (error) {
       final = unstored(error);
     }
-    const usage = { workspaceId, principal: request.principal, agentId: agent.id, modelId };
-    await this.recordUsage({ ...usage, metrics: final.patch.metrics });
+    await beforeFinish?.(final);
     try {
-      let record: RunRecord;
+      return { record: await this.finish(workspaceId, runId, final, events), final };
+    } catch (error) {
+      if (events.length === 0) throw error;
+      // Nothing was written: the events go the usual way, then the status.
+      writer.requeue(events);
       try {
-        record = await this.finish(workspaceId, runId, final, events);
-      } catch (error) {
-        if (events.length === 0) throw error;
-        // Nothing was written: the events go the usual way (retried when the database is busy), then the status.
-        writer.requeue(events);
-        try {
-          await writer.flush();
-        } catch (flushError) {
-          final = unstored(flushError);
-        }
-        record = await this.finish(workspaceId, runId, final);
+        await writer.flush();
+      } catch (flushError) {
+        final = unstored(flushError);
       }
-      return record;
-    } finally {
-      traced?.end(runOutcome(final.status, final.patch));
-      // Subscribers must see the end even if recording it failed; the lease sweep fixes the row later.
-      channel.end();
+      return { record: await this.finish(workspaceId, runId, final), final };
     }
   }
 
@@ -726,7 +750,7 @@ export class RunManager {
   private async finish(
     workspaceId: string,
     runId: string,
-    final: { status: RunStatus; patch: Parameters<Store['runs']['update']>[2] },
+    final: RunEnding,
     events: RunEventAppend[] = [],
   ): Promise<RunRecord> {
     const { store } = this.options;
