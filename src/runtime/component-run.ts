@@ -16,7 +16,7 @@ import { AGENTOS_ATTRIBUTES, type Observability } from '../observability/index.j
 import type { RunRecord, RunStatus, RunUpdate, SessionRecord, Store } from '../store/types.js';
 import { EventWriter } from './event-writer.js';
 import { RunChannel } from './run-channel.js';
-import { principalOfRun, type RunHandle, type RunManager } from './run-manager.js';
+import { assertSessionUser, principalOfRun, type RunHandle, type RunManager } from './run-manager.js';
 import type { ToolDefinition } from './tools/types.js';
 
 /** What team and workflow runners need from the process. */
@@ -74,14 +74,6 @@ export interface LaunchRequest {
 export function abortReason(signal: AbortSignal): 'cancel' | 'disconnect' | 'shutdown' | 'timeout' {
   const reason = signal.reason;
   return reason === 'disconnect' || reason === 'shutdown' || reason === 'timeout' ? reason : 'cancel';
-}
-
-function assertSessionUser(session: SessionRecord, request: LaunchRequest): void {
-  const requested = request.userId ?? null;
-  const allowed = request.userPinned
-    ? session.userId === requested
-    : session.userId === null || requested === null || session.userId === requested;
-  if (!allowed) throw new NotFoundError('Session not found');
 }
 
 async function ensureSession(store: Store, request: LaunchRequest): Promise<{ sessionId: string; isNew: boolean }> {

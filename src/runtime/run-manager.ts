@@ -166,7 +166,10 @@ export function principalOfRun(run: RunRecord): string | undefined {
  * A session keeps to one user: another user's session is reported as missing, not shared. A pinned
  * caller (user isolation) may not join a session without a user either.
  */
-function assertSessionUser(session: SessionRecord, request: StartRunRequest): void {
+export function assertSessionUser(
+  session: SessionRecord,
+  request: { userId?: string | null | undefined; userPinned?: boolean | undefined },
+): void {
   const requested = request.userId ?? null;
   const allowed = request.userPinned
     ? session.userId === requested
