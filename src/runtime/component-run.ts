@@ -15,6 +15,7 @@ import type { ModelRegistry } from '../models/registry.js';
 import { AGENTOS_ATTRIBUTES, type Observability } from '../observability/index.js';
 import type { RunRecord, RunStatus, RunUpdate, SessionRecord, Store } from '../store/types.js';
 import { EventWriter } from './event-writer.js';
+import { newRunId, newSessionId } from './ids.js';
 import { RunChannel } from './run-channel.js';
 import { assertSessionUser, principalOfRun, type RunHandle, type RunManager } from './run-manager.js';
 import type { ToolDefinition } from './tools/types.js';
@@ -77,7 +78,7 @@ export function abortReason(signal: AbortSignal): 'cancel' | 'disconnect' | 'shu
 }
 
 async function ensureSession(store: Store, request: LaunchRequest): Promise<{ sessionId: string; isNew: boolean }> {
-  const sessionId = request.sessionId || randomUUID();
+  const sessionId = request.sessionId || newSessionId();
   const existing = request.sessionId ? await store.sessions.get(request.workspaceId, sessionId) : null;
   const check = (session: SessionRecord) => {
     assertSessionUser(session, request);
@@ -144,7 +145,7 @@ export async function launchComponentRun(
     const session = await ensureSession(store, request);
     sessionId = session.sessionId;
     newSession = session.isNew;
-    runId = randomUUID();
+    runId = newRunId();
     await store.runs.create({
       runId,
       sessionId,

@@ -31,6 +31,7 @@ import { EventWriter } from './event-writer.js';
 import { applyDecisions, decidedTools } from './hitl/decisions.js';
 import { cancelPausedRun, type HitlHooks, openPause } from './hitl/pause.js';
 import type { PausedToolExecution, ToolDecision } from './hitl/types.js';
+import { newRunId, newSessionId } from './ids.js';
 import { RunChannel, type RunSubscriber } from './run-channel.js';
 import { RunFollower } from './run-follower.js';
 import { canTransition } from './run-status.js';
@@ -278,7 +279,7 @@ export class RunManager {
     await this.checkCallerQuota(request.principal);
     const { store } = this.options;
     const { sessionId, newSession } = await this.resolveSession(request, agent);
-    const runId = randomUUID();
+    const runId = newRunId();
     // Created `running`: it starts right away in this process, which holds its lease from now on.
     const isNew = await this.createRun(request, newSession, {
       runId,
@@ -399,7 +400,7 @@ export class RunManager {
     agent: AgentConfig,
   ): Promise<{ sessionId: string; newSession?: SessionCreate }> {
     const { store } = this.options;
-    const sessionId = request.sessionId || randomUUID();
+    const sessionId = request.sessionId || newSessionId();
     // A generated id cannot exist yet, so only a named session is looked up.
     const existing = request.sessionId ? await store.sessions.get(request.workspaceId, sessionId) : null;
     if (existing) {

@@ -6,6 +6,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
+import { newSessionId } from '../runtime/ids.js';
 import { EnergyVad, type VadSettings } from './energy-vad.js';
 import { BYTES_PER_SAMPLE, pcmDurationMs, SAMPLE_RATE } from './pcm.js';
 import { SentenceSplitter } from './sentence-splitter.js';
@@ -88,7 +89,7 @@ export class VoiceConversation {
     this.voice = options.voice;
     this.agent = options.agent;
     this.transport = options.transport;
-    this.sessionId = options.sessionId ?? randomUUID();
+    this.sessionId = options.sessionId ?? newSessionId();
     this.onError = options.onError ?? (() => {});
     const vad = options.voice.config.vad;
     const settings: VadSettings = {

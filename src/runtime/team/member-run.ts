@@ -17,6 +17,7 @@ import type { ComponentRunDeps } from '../component-run.js';
 import { applyDecisions, decidedTools } from '../hitl/decisions.js';
 import { type HitlHooks, openPause } from '../hitl/pause.js';
 import type { PausedState, PausedToolExecution, ToolDecision } from '../hitl/types.js';
+import { newRunId } from '../ids.js';
 
 /** Where a member run sits: its parent run, the session and the parent's event sink. */
 export interface MemberScope {
@@ -102,7 +103,7 @@ export async function runMemberAgent(
   conversation: MemberConversation = {},
 ): Promise<MemberResponse> {
   const { store, config, runs } = deps;
-  const runId = randomUUID();
+  const runId = newRunId();
   const modelId = agent.model ?? config.models.default;
   // A member whose agent's daily budget is used up does not start (AOS_QUOTA_EXCEEDED).
   await runs.checkAgentQuota(scope.workspaceId, agent.id);

@@ -24,6 +24,7 @@ import {
   type ExecutionResult,
   launchComponentRun,
 } from '../component-run.js';
+import { newRunId } from '../ids.js';
 import type { ContinueRunRequest, RunHandle } from '../run-manager.js';
 import { type MemberResponse, type MemberScope, runMemberAgent } from './member-run.js';
 import { continueTeamRun } from './team-continue.js';
@@ -212,7 +213,7 @@ export class TeamRunner {
   /** A team as a member or a workflow step: its own child run, its events stamped with its `team_id`. */
   async runNestedTeam(team: TeamConfig, task: string, scope: MemberScope): Promise<MemberResponse> {
     const { store, runs } = this.deps;
-    const runId = randomUUID();
+    const runId = newRunId();
     const name = team.name ?? team.id;
     await store.runs.create({
       runId,

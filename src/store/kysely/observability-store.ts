@@ -273,7 +273,7 @@ export class KyselyObservabilityStore implements ObservabilityStore {
               attributes: encodeJson(span.attributes),
             })),
           )
-          .onConflict((conflict) => conflict.column('span_id').doNothing())
+          .onConflict((conflict) => conflict.columns(['trace_id', 'span_id']).doNothing())
           .execute();
       }
       // A trace is summarised from all its spans. Usually they all arrive in one batch (a run ends within

@@ -16,6 +16,7 @@ import * as serviceAccounts from './013-service-accounts.js';
 import * as usage from './014-usage.js';
 import * as sessionWorkspaceKeys from './015-session-workspace-keys.js';
 import * as scheduleAuthorScopes from './016-schedule-author-scopes.js';
+import * as traceSpanKeys from './017-trace-span-keys.js';
 
 /**
  * The migrations of both dialects, in order (one source of truth; `column-types.ts` holds what differs). Names sort lexically, which is the order Kysely applies them in;
@@ -39,4 +40,5 @@ export const migrations: Record<string, Migration> = {
   '014-usage': usage,
   '015-session-workspace-keys': sessionWorkspaceKeys,
   '016-schedule-author-scopes': scheduleAuthorScopes,
+  '017-trace-span-keys': traceSpanKeys,
 };

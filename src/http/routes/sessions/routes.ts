@@ -9,6 +9,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AgentOsError, NotFoundError } from '../../../errors/index.js';
+import { newSessionId } from '../../../runtime/ids.js';
 import type { Services } from '../../../services.js';
 import type {
   ComponentType,
@@ -229,7 +230,7 @@ export const sessionRoutes: FastifyPluginAsync<{ services: Services }> = async (
         throw new AgentOsError('AOS_BAD_REQUEST', `Unknown ${sessionType} "${componentId}"`);
       }
       const session = await store.sessions.create({
-        sessionId: body.session_id ?? randomUUID(),
+        sessionId: body.session_id ?? newSessionId(),
         workspaceId: workspaceOf(request),
         sessionType,
         componentId,

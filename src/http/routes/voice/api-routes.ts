@@ -10,6 +10,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { idSchema } from '../../../config/index.js';
 import { AgentOsError } from '../../../errors/index.js';
+import { newSessionId } from '../../../runtime/ids.js';
 import type { Services } from '../../../services.js';
 import { decodeWav, encodeWav, pcmDurationMs, SentenceSplitter, toPipelinePcm } from '../../../voice/index.js';
 import { agentPort, voiceAgent, voiceOf } from './voice-of.js';
@@ -112,7 +113,7 @@ export const voiceApiRoutes: FastifyPluginAsync<{ services: Services }> = async 
       const transcript = heard.text.trim();
       if (transcript === '') throw new AgentOsError('AOS_BAD_REQUEST', 'No speech was recognised in the audio');
 
-      const sessionId = request.query.sessionId ?? crypto.randomUUID();
+      const sessionId = request.query.sessionId ?? newSessionId();
       const agentStarted = performance.now();
       const answer = await agentPort(services, request, agentId, request.query.userId)(
         transcript,
