@@ -82,7 +82,17 @@ async function startAgentOs(name: 'on' | 'off', upstreamUrl: string): Promise<{ 
   // AGENTOS_BENCH_NODE_ARGS: node flags for the servers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const nodeArgs = process.env.AGENTOS_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const { proc } = spawnChild(
-    [...nodeArgs, cli, 'serve', '--port', String(port), '--db', `sqlite:${join(dir, `${name}.db`)}`, '--config', configPath],
+    [
+      ...nodeArgs,
+      cli,
+      'serve',
+      '--port',
+      String(port),
+      '--db',
+      `sqlite:${join(dir, `${name}.db`)}`,
+      '--config',
+      configPath,
+    ],
     {
       PATH: process.env.PATH,
       OPENAI_BASE_URL: upstreamUrl,

@@ -6,7 +6,6 @@
  * supply the execution.
  * @module
  */
-import { randomUUID } from 'node:crypto';
 import type { AgentConfig, AgentOsConfig } from '../config/index.js';
 import { ConflictError, NotFoundError } from '../errors/index.js';
 import type { RunEventInput } from '../events/index.js';

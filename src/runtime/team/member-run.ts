@@ -7,7 +7,6 @@
  * `paused`, the approvals open against the team run, and {@link continueMemberAgent} finishes it.
  * @module
  */
-import { randomUUID } from 'node:crypto';
 import type { ModelMessage } from 'ai';
 import type { AgentConfig } from '../../config/index.js';
 import type { RunEventInput, RunMetrics, ToolExecution } from '../../events/index.js';

@@ -13,7 +13,6 @@
  * {@link TeamRunner.continueRun} can finish the member and then the leader in any process.
  * @module
  */
-import { randomUUID } from 'node:crypto';
 import type { ModelMessage } from 'ai';
 import type { TeamConfig } from '../../config/index.js';
 import { NotFoundError } from '../../errors/index.js';

@@ -4,7 +4,6 @@
  * Every store call names the caller's workspace, so another tenant's session is simply not found.
  * @module
  */
-import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
