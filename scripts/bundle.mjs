@@ -99,9 +99,10 @@ const zodEnglishOnly = {
 rmSync('dist/chunks', { recursive: true, force: true });
 
 const result = await build({
-  entryPoints: ['dist/cli/index.js'],
+  // The trace file's worker thread (src/store/sqlite/trace-worker.ts) is its own entry, found beside the CLI.
+  entryPoints: { agentos: 'dist/cli/index.js', 'trace-worker': 'dist/store/sqlite/trace-worker.js' },
   outdir: 'dist',
-  entryNames: 'agentos',
+  entryNames: '[name]',
   outExtension: { '.js': '.mjs' },
   // Code behind dynamic imports (the agent loop and the AI SDK, provider packages, the local model,
   // YAML, JWT) becomes chunks that are parsed only when first used, not at every start.

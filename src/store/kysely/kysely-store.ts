@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type Selectable, sql } from 'kysely';
 import { ConflictError, NotFoundError } from '../../errors/index.js';
 import { KyselySearchIndex } from '../../search/kysely-search-index.js';
+import type { ObservabilityStore } from '../observability-types.js';
 import type {
   ApiKeyCreate,
   ApiKeyRecord,
@@ -746,6 +747,8 @@ export interface KyselyStoreOptions {
   migrations: Record<string, Migration>;
   /** Runs after `db.destroy()`, for driver handles Kysely does not own. */
   onClose?: () => void | Promise<void>;
+  /** Serves observability from elsewhere in part (the SQLite trace file), given the store's own. */
+  observability?: (own: ObservabilityStore) => ObservabilityStore;
   now?: () => number;
 }
 
@@ -767,7 +770,7 @@ export class KyselyStore implements Store {
   readonly memory: KyselyMemoryStore;
   readonly knowledge: KyselyKnowledgeStore;
   readonly search: KyselySearchIndex;
-  readonly observability: KyselyObservabilityStore;
+  readonly observability: ObservabilityStore;
   readonly agents: KyselyAgentsStore;
   readonly workflows: KyselyWorkflowStore;
   readonly usage: KyselyUsageStore;
@@ -777,7 +780,7 @@ export class KyselyStore implements Store {
   private readonly onClose: (() => void | Promise<void>) | undefined;
   private closed = false;
 
-  constructor({ db, capabilities, migrations, onClose, now = Date.now }: KyselyStoreOptions) {
+  constructor({ db, capabilities, migrations, onClose, observability, now = Date.now }: KyselyStoreOptions) {
     this.db = db;
     this.capabilities = capabilities;
     this.migrations = migrations;
@@ -794,7 +797,8 @@ export class KyselyStore implements Store {
     this.memory = new KyselyMemoryStore(db, now);
     this.knowledge = new KyselyKnowledgeStore(db as Kysely<unknown>, now);
     this.search = new KyselySearchIndex(db as Kysely<unknown>, now, capabilities);
-    this.observability = new KyselyObservabilityStore(db, now);
+    const ownObservability = new KyselyObservabilityStore(db, now);
+    this.observability = observability ? observability(ownObservability) : ownObservability;
     this.agents = new KyselyAgentsStore(db as Kysely<unknown>, now);
     this.workflows = new KyselyWorkflowStore(db as Kysely<unknown>, now);
     this.usage = new KyselyUsageStore(db as Kysely<unknown>, now);

@@ -1,0 +1,121 @@
+/**
+ * A file store's traces live in their own file, written by a worker thread (issue 10): the observability
+ * contract holds there too, the spans land in `<name>.traces.db` (not the store's file), survive a reopen,
+ * and traces a store file held from before are copied over once.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runObservabilityContract } from '../contract/observability.contract.js';
+import type { KyselyStore } from '../kysely/kysely-store.js';
+import type { SpanRecord } from '../observability-types.js';
+import { createSqliteStore } from './sqlite-store.js';
+import { traceFilePath } from './trace-client.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'agentos-trace-file-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const span = (traceId: string, spanId: string, parentSpanId: string | null = null): SpanRecord => ({
+  spanId,
+  traceId,
+  parentSpanId,
+  workspaceId: 'default',
+  name: `span ${spanId}`,
+  spanType: parentSpanId ? 'LLM' : 'AGENT',
+  status: 'OK',
+  statusMessage: null,
+  startTime: 1_000,
+  endTime: 1_010,
+  durationMs: 10,
+  attributes: { 'agentos.run_id': `run-${traceId}` },
+});
+
+const countRows = (file: string, table: string) => {
+  const database = new Database(file, { readonly: true });
+  try {
+    return (database.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
+  } finally {
+    database.close();
+  }
+};
+
+describe('sqlite file store: observability contract through the trace worker', () => {
+  let store: KyselyStore;
+  beforeAll(async () => {
+    store = createSqliteStore({ url: `sqlite:${join(dir, 'contract.db')}` });
+    await store.migrate();
+  });
+  beforeEach(async () => {
+    await store.observability.dangerouslyClearAll();
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+  runObservabilityContract(() => store);
+});
+
+describe('sqlite file store: the trace file', () => {
+  it('writes spans to <name>.traces.db, keeps them across a reopen, and leaves the store file alone', async () => {
+    const path = join(dir, 'own.db');
+    expect(traceFilePath(path)).toBe(join(dir, 'own.traces.db'));
+    let store = createSqliteStore({ url: `sqlite:${path}` });
+    await store.migrate();
+    await store.observability.saveSpans([span('t1', 'root'), span('t1', 'chat', 'root')]);
+    expect((await store.observability.getTrace('default', 't1'))?.totalSpans).toBe(2);
+    await store.close();
+    expect(existsSync(traceFilePath(path))).toBe(true);
+    expect(countRows(traceFilePath(path), 'trace_spans')).toBe(2);
+    expect(countRows(path, 'trace_spans')).toBe(0);
+
+    store = createSqliteStore({ url: `sqlite:${path}` });
+    await store.migrate();
+    expect((await store.observability.listSpans('default', 't1')).map((s) => s.spanId).sort()).toEqual([
+      'chat',
+      'root',
+    ]);
+    // A closed store refuses instead of starting its worker again.
+    await store.close();
+    await expect(store.observability.listTraces({ workspaceId: 'default' })).rejects.toMatchObject({
+      code: 'AOS_STORE_UNAVAILABLE',
+    });
+  });
+
+  it('copies the traces of a store file from before the trace file existed, once', async () => {
+    const path = join(dir, 'upgraded.db');
+    // Traces written the old way: into the store's own tables (an in-process store over the same file
+    // cannot be made here, so the rows go in directly, as the old store wrote them).
+    const old = createSqliteStore({ url: `sqlite:${path}` });
+    await old.migrate();
+    await old.close();
+    rmSync(traceFilePath(path), { force: true });
+    const database = new Database(path);
+    database
+      .prepare(
+        `insert into trace_spans (span_id, trace_id, parent_span_id, workspace_id, name, span_type, status,
+         status_message, start_time, end_time, duration_ms, attributes)
+         values ('root', 'old', null, 'default', 'invoke_agent old', 'AGENT', 'OK', null, 5, 9, 4, '{}')`,
+      )
+      .run();
+    database
+      .prepare(
+        `insert into traces (trace_id, workspace_id, name, status, start_time, end_time, duration_ms, total_spans,
+         error_count, created_at) values ('old', 'default', 'invoke_agent old', 'OK', 5, 9, 4, 1, 0, 9)`,
+      )
+      .run();
+    database.close();
+
+    const store = createSqliteStore({ url: `sqlite:${path}` });
+    await store.migrate();
+    expect((await store.observability.getTrace('default', 'old'))?.name).toBe('invoke_agent old');
+    expect(await store.observability.listSpans('default', 'old')).toHaveLength(1);
+    // Deleted here, it stays deleted: the copy happens when the trace file is new, not at every start.
+    await store.observability.dangerouslyClearAll();
+    await store.close();
+    const again = createSqliteStore({ url: `sqlite:${path}` });
+    await again.migrate();
+    expect(await again.observability.getTrace('default', 'old')).toBeNull();
+    await again.close();
+  });
+});
