@@ -106,9 +106,9 @@ export class QuotaService {
     if (budget) await this.check('agent', agentId, budget, { workspaceId, agentId });
   }
 
-  /** Adds a finished run's tokens and cost to today's usage; returns what was added. */
-  async record(run: RunUsage): Promise<UsageIncrement> {
-    const increment: UsageIncrement = {
+  /** What a finished run adds to today's usage (its tokens and their cost), without writing it. */
+  increment(run: RunUsage): UsageIncrement {
+    return {
       day: utcDay(this.now()),
       workspaceId: run.workspaceId,
       principal: run.principal ?? '',
@@ -118,6 +118,11 @@ export class QuotaService {
       outputTokens: run.outputTokens,
       costUsd: this.cost(run.modelId, run.inputTokens, run.outputTokens),
     };
+  }
+
+  /** Adds a finished run's tokens and cost to today's usage; returns what was added. */
+  async record(run: RunUsage): Promise<UsageIncrement> {
+    const increment = this.increment(run);
     await this.usage.add(increment);
     return increment;
   }

@@ -25,6 +25,7 @@ import type {
   SessionRecord,
   Store,
 } from '../store/types.js';
+import type { UsageIncrement } from '../store/usage-types.js';
 import type { RuntimeAgent } from './agent/context.js';
 import { trailingToolResults } from './agent/messages.js';
 import { EventWriter } from './event-writer.js';
@@ -120,7 +121,7 @@ export interface RunManagerOptions {
   /** Traces and counts each run (issue 10); absent in tools that need neither. */
   observability?: Pick<Observability, 'startAgentRun'> | undefined;
   /** Daily budgets (issue 5): checked before a run starts, usage added after it ends. */
-  quotas?: Pick<QuotaService, 'checkAgent' | 'checkKey' | 'record'> | undefined;
+  quotas?: Pick<QuotaService, 'checkAgent' | 'checkKey' | 'increment'> | undefined;
   /** This process's lease owner id; defaults to `host:pid:nonce`. */
   instanceId?: string;
   heartbeatMs?: number;
@@ -665,7 +666,7 @@ export class RunManager {
     const usage = { workspaceId, principal: request.principal, agentId: agent.id, modelId };
     try {
       const settled = await this.settle(workspaceId, runId, final, writer, (ending) =>
-        this.recordUsage({ ...usage, metrics: ending.patch.metrics }),
+        this.usageIncrement({ ...usage, metrics: ending.patch.metrics }),
       );
       final = settled.final;
       return settled.record;
@@ -677,18 +678,19 @@ export class RunManager {
   }
 
   /**
-   * Stores how a run ended: its last queued events and its final status in one transaction (bench/runs:
-   * issue 4). Should that fail, the events go the writer's usual way (retried when the database is busy),
-   * then the status alone. A run whose events could not be stored ends `error`, since a replay would have
-   * a gap. `beforeFinish` runs between taking the events and writing the status (usage accounting). Used by
-   * agent runs and by team and workflow runs (`component-run.ts`). Returns the row and the ending stored.
+   * Stores how a run ended: its last queued events, its final status and its usage (tokens for budgets and
+   * `/api/costs`) in one transaction, one commit per run end (bench/runs: issue 4). Should that fail, the
+   * usage is added alone, the events go the writer's usual way (retried when the database is busy), then the
+   * status alone. A run whose events could not be stored ends `error`, since a replay would have a gap.
+   * `usageOf` gives the usage of the ending finally stored. Used by agent runs and by team and workflow runs
+   * (`component-run.ts`). Returns the row and the ending stored.
    */
   async settle(
     workspaceId: string,
     runId: string,
     ending: RunEnding,
     writer: EventWriter,
-    beforeFinish?: (final: RunEnding) => Promise<void>,
+    usageOf?: (final: RunEnding) => UsageIncrement | undefined,
   ): Promise<{ record: RunRecord; final: RunEnding }> {
     let final = ending;
     const unstored = (error: unknown): RunEnding => ({
@@ -701,12 +703,13 @@ export class RunManager {
     } catch (error) {
       final = unstored(error);
     }
-    await beforeFinish?.(final);
+    const usage = usageOf?.(final);
     try {
-      return { record: await this.finish(workspaceId, runId, final, events), final };
+      return { record: await this.finish(workspaceId, runId, final, events, usage), final };
     } catch (error) {
+      // Nothing was written: the usage on its own, the events the usual way, then the status.
+      if (usage) await this.addUsage(usage);
       if (events.length === 0) throw error;
-      // Nothing was written: the events go the usual way, then the status.
       writer.requeue(events);
       try {
         await writer.flush();
@@ -718,26 +721,45 @@ export class RunManager {
   }
 
   /**
-   * Adds a run's tokens (its `metrics`) to the day's usage, for budgets and `/api/costs`; called before a
-   * run is reported finished, also by team and workflow runners for their members and leaders. A failure
-   * only logs: usage is accounting, not a reason to fail a run that already happened.
+   * What a run adds to the day's usage, from its `metrics`; `undefined` without quotas or tokens. Tokens
+   * count against the caller who started the run.
    */
-  async recordUsage(usage: {
+  usageIncrement(usage: {
     workspaceId: string;
     principal?: string | null | undefined;
     agentId: string;
     modelId: string;
     metrics: unknown;
-  }): Promise<void> {
-    const { quotas, logger } = this.options;
+  }): UsageIncrement | undefined {
+    const { quotas } = this.options;
     const tokens = usage.metrics as { input_tokens?: unknown; output_tokens?: unknown } | undefined;
     const inputTokens = typeof tokens?.input_tokens === 'number' ? tokens.input_tokens : 0;
     const outputTokens = typeof tokens?.output_tokens === 'number' ? tokens.output_tokens : 0;
-    if (!quotas || inputTokens + outputTokens === 0) return;
+    if (!quotas || inputTokens + outputTokens === 0) return undefined;
     const { workspaceId, agentId, modelId } = usage;
-    const run = { workspaceId, principal: usage.principal ?? null, agentId, modelId, inputTokens, outputTokens };
-    await quotas.record(run).catch((error: unknown) => {
-      logger.warn({ err: error, agent_id: agentId }, 'recording usage failed');
+    return quotas.increment({
+      workspaceId,
+      principal: usage.principal ?? null,
+      agentId,
+      modelId,
+      inputTokens,
+      outputTokens,
+    });
+  }
+
+  /**
+   * Adds a run's tokens (its `metrics`) to the day's usage before it is reported finished; used by team and
+   * workflow runners for their members and leaders (agent runs add theirs as they settle).
+   */
+  async recordUsage(usage: Parameters<RunManager['usageIncrement']>[0]): Promise<void> {
+    const increment = this.usageIncrement(usage);
+    if (increment) await this.addUsage(increment);
+  }
+
+  /** A failure only logs: usage is accounting, not a reason to fail a run that already happened. */
+  private async addUsage(increment: UsageIncrement): Promise<void> {
+    await this.options.store.usage.add(increment).catch((error: unknown) => {
+      this.options.logger.warn({ err: error, agent_id: increment.agentId }, 'recording usage failed');
     });
   }
 
@@ -756,14 +778,20 @@ export class RunManager {
     runId: string,
     final: RunEnding,
     events: RunEventAppend[] = [],
+    usage?: UsageIncrement,
   ): Promise<RunRecord> {
     const { store } = this.options;
     const from: RunStatus[] = (['pending', 'running'] as RunStatus[]).filter((status) =>
       canTransition(status, final.status),
     );
     const record =
-      (await store.runs.transition(workspaceId, runId, from, { ...final.patch, status: final.status }, { events })) ??
-      (await store.runs.get(workspaceId, runId));
+      (await store.runs.transition(
+        workspaceId,
+        runId,
+        from,
+        { ...final.patch, status: final.status },
+        { events, ...(usage ? { usage } : {}) },
+      )) ?? (await store.runs.get(workspaceId, runId));
     // Only a deleted session removes a run while it executes.
     if (!record) throw new NotFoundError('Run not found');
     return record;

@@ -14,7 +14,7 @@ import type { ObservabilityStore } from './observability-types.js';
 import type { RunSignals } from './run-signals.js';
 import type { EventBusStore, ScheduleStore } from './schedules-types.js';
 import type { ServiceAccountStore } from './service-accounts-types.js';
-import type { UsageStore } from './usage-types.js';
+import type { UsageIncrement, UsageStore } from './usage-types.js';
 import type { WorkflowStore } from './workflow-types.js';
 
 export type * from './agents-types.js';
@@ -155,14 +155,15 @@ export interface RunStore {
    * owner): how one replica claims a dead replica's run when the status alone (`running` → `running`)
    * cannot tell two claimers apart. With `options.events`, appends them (as `RunEventStore.append`) in the same
    * transaction before the update: when the append throws nothing is written; the events stay stored when the
-   * status no longer matches (`null`), as if appended first.
+   * status no longer matches (`null`), as if appended first. With `options.usage`, adds it to the day's usage
+   * (as `UsageStore.add`) in that transaction too, also when the status no longer matches.
    */
   transition(
     workspaceId: string,
     runId: string,
     from: readonly RunStatus[],
     patch: RunUpdate,
-    options?: { owner?: string | null; events?: RunEventAppend[] },
+    options?: { owner?: string | null; events?: RunEventAppend[]; usage?: UsageIncrement },
   ): Promise<RunRecord | null>;
   /** Runs still `pending` or `running`, in every workspace (start-up recovery, lease sweeps). */
   listUnfinished(): Promise<RunRecord[]>;

@@ -387,6 +387,40 @@ export function runStoreContract({ name, createStore }: StoreContractOptions): v
         );
       });
 
+      it('transition with usage adds it in the same transaction, also when the status no longer matches', async () => {
+        await store.runs.create({ runId: 'r1', sessionId: 's1', componentType: 'agent', componentId: 'a' });
+        await store.runEvents.append('r1', [{ eventIndex: 0, event: 'RunStarted', payload: {} }]);
+        const usage = {
+          day: '2026-11-23',
+          workspaceId: 'default',
+          principal: 'key-1',
+          agentId: 'a',
+          modelId: 'openai:gpt-4o-mini',
+          inputTokens: 20,
+          outputTokens: 12,
+          costUsd: 0.5,
+        };
+        const totals = () => store.usage.totals({ principal: 'key-1', fromDay: '2026-11-23', toDay: '2026-11-23' });
+        // A failing event append rolls the usage back with everything else.
+        await expectCode(
+          store.runs.transition(
+            'default',
+            'r1',
+            ['pending'],
+            { status: 'completed' },
+            { events: [{ eventIndex: 0, event: 'RunStarted', payload: {} }], usage },
+          ),
+          'AOS_CONFLICT',
+        );
+        expect((await totals()).totalTokens).toBe(0);
+        const done = await store.runs.transition('default', 'r1', ['pending'], { status: 'completed' }, { usage });
+        expect(done?.status).toBe('completed');
+        expect(await totals()).toMatchObject({ inputTokens: 20, outputTokens: 12, totalTokens: 32, costUsd: 0.5 });
+        // The tokens were spent even if another writer moved the run first.
+        expect(await store.runs.transition('default', 'r1', ['running'], { status: 'error' }, { usage })).toBeNull();
+        expect((await totals()).totalTokens).toBe(64);
+      });
+
       it('transition with an owner condition lets exactly one of two claimers take a run', async () => {
         await store.runs.create({
           runId: 'r1',

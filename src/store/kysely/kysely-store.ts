@@ -36,6 +36,7 @@ import type {
   Store,
   StoreCapabilities,
 } from '../types.js';
+import type { UsageIncrement } from '../usage-types.js';
 import { KyselyAgentsStore } from './agents-store.js';
 import { KyselyApprovalStore } from './approvals-store.js';
 import { isForeignKeyViolation, isUniqueViolation } from './constraint-errors.js';
@@ -48,7 +49,7 @@ import { pageBounds } from './paging.js';
 import { KyselyEventBusStore, KyselyScheduleStore } from './schedules-store.js';
 import { KyselyServiceAccountStore } from './service-accounts-store.js';
 import type { ApiKeysTable, AuditLogTable, Database, RunsTable, SessionsTable } from './tables.js';
-import { KyselyUsageStore } from './usage-store.js';
+import { addUsage, KyselyUsageStore, type UsageTables } from './usage-store.js';
 import { KyselyWorkflowStore } from './workflow-store.js';
 
 /** The workspace every row belongs to unless one is named (CONTRACT.md §4). */
@@ -352,14 +353,17 @@ class KyselyRunStore implements RunStore {
     runId: string,
     from: readonly RunStatus[],
     patch: RunUpdate,
-    options: { owner?: string | null; events?: RunEventAppend[] } = {},
+    options: { owner?: string | null; events?: RunEventAppend[]; usage?: UsageIncrement } = {},
   ): Promise<RunRecord | null> {
-    const { events } = options;
-    if (events !== undefined && events.length > 0) {
+    const { events = [], usage } = options;
+    if (events.length > 0 || usage) {
       // The events first: the transaction then starts with a write (SQLite takes its write lock at once).
       return this.db.transaction().execute(async (transaction) => {
-        await insertRunEvents(transaction, runId, events, this.now());
-        return this.compareAndSet(transaction, workspaceId, runId, from, patch, options.owner);
+        if (events.length > 0) await insertRunEvents(transaction, runId, events, this.now());
+        const record = await this.compareAndSet(transaction, workspaceId, runId, from, patch, options.owner);
+        // The tokens were spent whether or not the status still matched.
+        if (usage) await addUsage(transaction as unknown as Kysely<UsageTables>, usage, this.now());
+        return record;
       });
     }
     return this.compareAndSet(this.db, workspaceId, runId, from, patch, options.owner);

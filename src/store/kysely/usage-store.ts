@@ -56,6 +56,42 @@ function whereFilter(filter: UsageFilter) {
   };
 }
 
+/**
+ * Adds to a day's usage row on `db`, which may be a transaction: the run store adds a run's usage in the
+ * transaction that records its end (one commit per run end instead of two).
+ */
+export async function addUsage(db: Kysely<UsageTables>, increment: UsageIncrement, at: number): Promise<void> {
+  const inputTokens = Math.max(0, Math.trunc(increment.inputTokens));
+  const outputTokens = Math.max(0, Math.trunc(increment.outputTokens));
+  const runs = Math.max(0, Math.trunc(increment.runs ?? 1));
+  const costUsd = Math.max(0, increment.costUsd);
+  // One statement: the row lock of the upsert serialises concurrent writers on every dialect.
+  await db
+    .insertInto('usage_daily')
+    .values({
+      day: increment.day,
+      workspace_id: increment.workspaceId,
+      principal: increment.principal,
+      agent_id: increment.agentId,
+      model_id: increment.modelId,
+      input_tokens: inputTokens,
+      output_tokens: outputTokens,
+      runs,
+      cost_usd: costUsd,
+      updated_at: at,
+    })
+    .onConflict((conflict) =>
+      conflict.columns(['day', 'workspace_id', 'principal', 'agent_id', 'model_id']).doUpdateSet({
+        input_tokens: sql<number>`${sql.ref('usage_daily.input_tokens')} + ${inputTokens}`,
+        output_tokens: sql<number>`${sql.ref('usage_daily.output_tokens')} + ${outputTokens}`,
+        runs: sql<number>`${sql.ref('usage_daily.runs')} + ${runs}`,
+        cost_usd: sql<number>`${sql.ref('usage_daily.cost_usd')} + ${costUsd}`,
+        updated_at: at,
+      }),
+    )
+    .execute();
+}
+
 /** Daily usage sums over Kysely. */
 export class KyselyUsageStore implements UsageStore {
   private readonly db: Kysely<UsageTables>;
@@ -68,36 +104,7 @@ export class KyselyUsageStore implements UsageStore {
   }
 
   async add(increment: UsageIncrement): Promise<void> {
-    const inputTokens = Math.max(0, Math.trunc(increment.inputTokens));
-    const outputTokens = Math.max(0, Math.trunc(increment.outputTokens));
-    const runs = Math.max(0, Math.trunc(increment.runs ?? 1));
-    const costUsd = Math.max(0, increment.costUsd);
-    const at = this.now();
-    // One statement: the row lock of the upsert serialises concurrent writers on every dialect.
-    await this.db
-      .insertInto('usage_daily')
-      .values({
-        day: increment.day,
-        workspace_id: increment.workspaceId,
-        principal: increment.principal,
-        agent_id: increment.agentId,
-        model_id: increment.modelId,
-        input_tokens: inputTokens,
-        output_tokens: outputTokens,
-        runs,
-        cost_usd: costUsd,
-        updated_at: at,
-      })
-      .onConflict((conflict) =>
-        conflict.columns(['day', 'workspace_id', 'principal', 'agent_id', 'model_id']).doUpdateSet({
-          input_tokens: sql<number>`${sql.ref('usage_daily.input_tokens')} + ${inputTokens}`,
-          output_tokens: sql<number>`${sql.ref('usage_daily.output_tokens')} + ${outputTokens}`,
-          runs: sql<number>`${sql.ref('usage_daily.runs')} + ${runs}`,
-          cost_usd: sql<number>`${sql.ref('usage_daily.cost_usd')} + ${costUsd}`,
-          updated_at: at,
-        }),
-      )
-      .execute();
+    await addUsage(this.db, increment, this.now());
   }
 
   async totals(filter: UsageFilter): Promise<UsageTotals> {
