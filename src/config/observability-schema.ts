@@ -21,6 +21,11 @@ export const tracingSchema = strictObject({
   /** How long finished spans wait before a batch is written (ms). */
   batch_delay_ms: z.number().int().min(1).max(60_000).default(1000),
   max_batch_size: z.number().int().min(1).max(10_000).default(512),
+  /**
+   * Finished spans waiting to be written; beyond this the newest are dropped (OTel's batch processor). Above
+   * OTel's 2,048 so a write that falls behind under load (it runs at background priority) loses nothing.
+   */
+  max_queue_size: z.number().int().min(1).max(1_000_000).default(8192),
   /** Also export to an OpenTelemetry collector (OTLP over HTTP/JSON), e.g. `http://127.0.0.1:4318/v1/traces`. */
   otlp: strictObject({
     endpoint: z.url({ protocol: /^https?$/ }),

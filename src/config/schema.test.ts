@@ -61,6 +61,7 @@ describe('configSchema defaults', () => {
         propagate_context: false,
         batch_delay_ms: 1000,
         max_batch_size: 512,
+        max_queue_size: 8192,
       },
       pricing: {},
       evals: {},

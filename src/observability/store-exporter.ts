@@ -39,7 +39,8 @@ export function spanTypeOf(attributes: Record<string, unknown>): SpanType {
 
 /** Converts an SDK span to its stored form. */
 export function toSpanRecord(span: ReadableSpan): SpanRecord {
-  const attributes = { ...span.attributes } as Record<string, unknown>;
+  // Not copied: a span is read-only once ended, and the record is written and dropped with it.
+  const attributes = span.attributes as Record<string, unknown>;
   const workspace = attributes[AGENTOS.workspaceId];
   const context = span.spanContext();
   return {

@@ -108,7 +108,11 @@ export async function createTracing({ config, store, logger }: CreateTracingOpti
   // Opt-in: on Node 20 an AsyncLocalStorage context manager slows every promise of the process
   // (bench/tracing measured ~30 % more CPU per run); parents are passed explicitly instead.
   if (config.propagate_context) await installContextManager();
-  const batch = { scheduledDelayMillis: config.batch_delay_ms, maxExportBatchSize: config.max_batch_size };
+  const batch = {
+    scheduledDelayMillis: config.batch_delay_ms,
+    maxExportBatchSize: config.max_batch_size,
+    maxQueueSize: Math.max(config.max_queue_size, config.max_batch_size),
+  };
   const processors: SpanProcessor[] = [
     new InheritingProcessor(),
     new BatchSpanProcessor(new StoreSpanExporter(store, logger), batch),
