@@ -28,7 +28,7 @@ import { decodeJson, encodeJson } from './json-codec.js';
 import { pageBounds } from './paging.js';
 import type { Database } from './tables.js';
 
-interface TraceSpansTable {
+export interface TraceSpansTable {
   span_id: string;
   trace_id: string;
   parent_span_id: string | null;
@@ -43,7 +43,7 @@ interface TraceSpansTable {
   attributes: unknown;
 }
 
-interface TracesTable {
+export interface TracesTable {
   trace_id: string;
   workspace_id: string;
   name: string;
@@ -116,7 +116,25 @@ function stringAttr(attributes: Record<string, unknown>, key: string): string | 
   return typeof value === 'string' ? value : null;
 }
 
-function toSpan(row: Selectable<TraceSpansTable>): SpanRecord {
+/** A span as its stored row (times in whole ms, widened outwards; attributes as JSON). */
+export function spanRow(span: SpanRecord): TraceSpansTable {
+  return {
+    span_id: span.spanId,
+    trace_id: span.traceId,
+    parent_span_id: span.parentSpanId,
+    workspace_id: span.workspaceId,
+    name: span.name,
+    span_type: span.spanType,
+    status: span.status,
+    status_message: span.statusMessage,
+    start_time: Math.floor(span.startTime),
+    end_time: Math.ceil(span.endTime),
+    duration_ms: span.durationMs,
+    attributes: encodeJson(span.attributes),
+  };
+}
+
+export function toSpan(row: Selectable<TraceSpansTable>): SpanRecord {
   return {
     spanId: row.span_id,
     traceId: row.trace_id,
@@ -257,22 +275,7 @@ export class KyselyObservabilityStore implements ObservabilityStore {
       for (const chunk of powerOfTwoChunks(spans)) {
         await trx
           .insertInto('trace_spans')
-          .values(
-            chunk.map((span) => ({
-              span_id: span.spanId,
-              trace_id: span.traceId,
-              parent_span_id: span.parentSpanId,
-              workspace_id: span.workspaceId,
-              name: span.name,
-              span_type: span.spanType,
-              status: span.status,
-              status_message: span.statusMessage,
-              start_time: Math.floor(span.startTime),
-              end_time: Math.ceil(span.endTime),
-              duration_ms: span.durationMs,
-              attributes: encodeJson(span.attributes),
-            })),
-          )
+          .values(chunk.map(spanRow))
           .onConflict((conflict) => conflict.columns(['trace_id', 'span_id']).doNothing())
           .execute();
       }
@@ -569,7 +572,7 @@ export class KyselyObservabilityStore implements ObservabilityStore {
  * A trace's summary row from all its stored spans: the root (no parent, else the earliest) names it
  * and carries the run's ids; times span every span; errors are counted over all of them.
  */
-function summarise(spans: SpanRecord[], now: number): TracesTable | undefined {
+export function summarise(spans: SpanRecord[], now: number): TracesTable | undefined {
   if (spans.length === 0) return undefined;
   const ids = new Set(spans.map((span) => span.spanId));
   const roots = spans.filter((span) => span.parentSpanId === null || !ids.has(span.parentSpanId));

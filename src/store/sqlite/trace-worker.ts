@@ -18,6 +18,7 @@ import { KyselyObservabilityStore } from '../kysely/observability-store.js';
 import type { Database as Schema } from '../kysely/tables.js';
 import * as observability from '../migrations/009-observability.js';
 import * as traceSpanKeys from '../migrations/017-trace-span-keys.js';
+import type { SpanRecord } from '../observability-types.js';
 import { openSqlite } from './open.js';
 import {
   TRACE_METHODS,
@@ -26,6 +27,7 @@ import {
   type TraceRequest,
   type TraceWorkerData,
 } from './trace-protocol.js';
+import { createSpanWriter } from './trace-writer.js';
 
 const TRACE_FILE_MIGRATIONS = { '009-observability': observability, '017-trace-span-keys': traceSpanKeys };
 
@@ -58,7 +60,7 @@ async function open(data: TraceWorkerData) {
   const { database, db } = openSqlite<Schema>(data.path, { busyTimeoutMs: data.busyTimeoutMs });
   const migrated = await runMigrations(db as Kysely<unknown>, TRACE_FILE_MIGRATIONS);
   if (data.importFrom && migrated.applied.includes('009-observability')) importTraces(database, data.importFrom);
-  return { db, store: new KyselyObservabilityStore(db, Date.now) };
+  return { db, store: new KyselyObservabilityStore(db, Date.now), saveSpans: createSpanWriter(database, Date.now) };
 }
 
 // Span writes are background work: at the lowest priority this thread runs on cores the requests leave idle
@@ -83,9 +85,13 @@ let queue: Promise<unknown> = Promise.resolve();
 
 async function answer(request: TraceRequest): Promise<TraceReply> {
   try {
-    const { db, store } = await opened;
+    const { db, store, saveSpans } = await opened;
     if (request.method === 'close') {
       await db.destroy();
+      return { id: request.id, result: null };
+    }
+    if (request.method === 'saveSpans') {
+      saveSpans(request.args[0] as SpanRecord[]);
       return { id: request.id, result: null };
     }
     if (!TRACE_METHODS.includes(request.method)) throw new Error(`unknown trace method ${request.method}`);

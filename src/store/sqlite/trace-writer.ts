@@ -1,0 +1,85 @@
+/**
+ * How the trace worker stores spans: `saveSpans` of the Kysely observability store (same rows, same
+ * summaries, `summarise` is shared) as prepared better-sqlite3 statements in one synchronous transaction.
+ * Kysely compiled each batch into multi-row inserts of hundreds of nodes, most of the worker's CPU per
+ * span; its thread shares the machine's cores with the requests (bench/tracing), and the worker only ever
+ * talks SQLite.
+ * @module
+ */
+import type Database from 'better-sqlite3';
+import { spanRow, summarise, type TraceSpansTable, type TracesTable, toSpan } from '../kysely/observability-store.js';
+import type { SpanRecord } from '../observability-types.js';
+
+const SPAN_COLUMNS = [
+  'span_id',
+  'trace_id',
+  'parent_span_id',
+  'workspace_id',
+  'name',
+  'span_type',
+  'status',
+  'status_message',
+  'start_time',
+  'end_time',
+  'duration_ms',
+  'attributes',
+] as const satisfies readonly (keyof TraceSpansTable)[];
+
+const TRACE_COLUMNS = [
+  'trace_id',
+  'workspace_id',
+  'name',
+  'status',
+  'start_time',
+  'end_time',
+  'duration_ms',
+  'total_spans',
+  'error_count',
+  'input',
+  'output',
+  'error',
+  'run_id',
+  'session_id',
+  'user_id',
+  'agent_id',
+  'team_id',
+  'workflow_id',
+  'created_at',
+] as const satisfies readonly (keyof TracesTable)[];
+
+const named = (columns: readonly string[]) => columns.map((column) => `@${column}`).join(', ');
+
+/** Returns `saveSpans` over `database` (whose schema the observability migrations made). */
+export function createSpanWriter(database: Database.Database, now: () => number): (spans: SpanRecord[]) => void {
+  const insertSpan = database.prepare(
+    `insert into trace_spans (${SPAN_COLUMNS.join(', ')}) values (${named(SPAN_COLUMNS)}) ` +
+      'on conflict (trace_id, span_id) do nothing',
+  );
+  const traceStored = database.prepare('select 1 from traces where trace_id = ?').pluck();
+  const storedSpans = database.prepare('select * from trace_spans where trace_id = ?');
+  // A trace keeps the time its summary was first written (`created_at`), as the Kysely upsert does.
+  const upsertTrace = database.prepare(
+    `insert into traces (${TRACE_COLUMNS.join(', ')}) values (${named(TRACE_COLUMNS)}) on conflict (trace_id) do update set ` +
+      TRACE_COLUMNS.filter((column) => column !== 'trace_id' && column !== 'created_at')
+        .map((column) => `${column} = excluded.${column}`)
+        .join(', '),
+  );
+  return database.transaction((spans: SpanRecord[]) => {
+    const byTrace = new Map<string, SpanRecord[]>();
+    for (const span of spans) {
+      insertSpan.run(spanRow(span));
+      const list = byTrace.get(span.traceId);
+      if (list) list.push(span);
+      else byTrace.set(span.traceId, [span]);
+    }
+    const at = now();
+    for (const [traceId, batch] of byTrace) {
+      // Spans of this trace stored by an earlier batch count too: the summary is over all of them.
+      const all = traceStored.get(traceId)
+        ? (storedSpans.all(traceId) as TraceSpansTable[]).map((row) => toSpan(row))
+        : batch;
+      const summary = summarise(all, at);
+      if (summary) upsertTrace.run(summary);
+    }
+  });
+}
