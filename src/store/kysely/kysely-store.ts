@@ -46,6 +46,7 @@ import { KyselyMemoryStore } from './memory-store.js';
 import { runMigrations } from './migrate.js';
 import { KyselyObservabilityStore } from './observability-store.js';
 import { pageBounds } from './paging.js';
+import { columnsOf, queryShapes, slotRow } from './query-shapes.js';
 import { KyselyEventBusStore, KyselyScheduleStore } from './schedules-store.js';
 import { KyselyServiceAccountStore } from './service-accounts-store.js';
 import type { ApiKeysTable, AuditLogTable, Database, RunsTable, SessionsTable } from './tables.js';
@@ -151,7 +152,12 @@ function sessionRow(input: SessionCreate, at: number): SessionsTable {
 /** Inserts a session row; `ConflictError` when its id exists. `db` may be a transaction. */
 async function insertSession(db: Kysely<Database>, row: SessionsTable): Promise<void> {
   try {
-    await db.insertInto('sessions').values(row).execute();
+    await queryShapes.execute(
+      db as Kysely<never>,
+      `insert sessions ${columnsOf(row)}`,
+      (slot) => db.insertInto('sessions').values(slotRow(row, slot)),
+      row as unknown as Record<string, unknown>,
+    );
   } catch (error) {
     if (isUniqueViolation(error)) throw new ConflictError(`Session ${row.session_id} already exists`);
     throw error;
@@ -161,7 +167,12 @@ async function insertSession(db: Kysely<Database>, row: SessionsTable): Promise<
 /** Inserts a run row; `ConflictError` on a duplicate id, `NotFoundError` without its session. `db` may be a transaction. */
 async function insertRun(db: Kysely<Database>, row: RunsTable): Promise<void> {
   try {
-    await db.insertInto('runs').values(row).execute();
+    await queryShapes.execute(
+      db as Kysely<never>,
+      `insert runs ${columnsOf(row)}`,
+      (slot) => db.insertInto('runs').values(slotRow(row, slot)),
+      row as unknown as Record<string, unknown>,
+    );
   } catch (error) {
     if (isUniqueViolation(error)) throw new ConflictError(`Run ${row.run_id} already exists`);
     if (isForeignKeyViolation(error)) throw new NotFoundError(`Session ${row.session_id} not found`);
@@ -172,18 +183,27 @@ async function insertRun(db: Kysely<Database>, row: RunsTable): Promise<void> {
 /** Inserts events of a run (all or none); `ConflictError` on a used index, `NotFoundError` without the run. */
 async function insertRunEvents(db: Kysely<Database>, runId: string, events: RunEventAppend[], at: number) {
   try {
-    await db
-      .insertInto('run_events')
-      .values(
-        events.map((event) => ({
-          run_id: runId,
-          event_index: event.eventIndex,
-          event: event.event,
-          payload: encodeJson(event.payload),
-          created_at: at,
-        })),
-      )
-      .execute();
+    const values: Record<string, unknown> = { run_id: runId, created_at: at };
+    events.forEach((event, index) => {
+      values[`${index}.event_index`] = event.eventIndex;
+      values[`${index}.event`] = event.event;
+      values[`${index}.payload`] = encodeJson(event.payload);
+    });
+    await queryShapes.execute(
+      db as Kysely<never>,
+      `insert run_events x${events.length}`,
+      (slot) =>
+        db.insertInto('run_events').values(
+          events.map((_, index) => ({
+            run_id: slot('run_id'),
+            event_index: slot(`${index}.event_index`),
+            event: slot(`${index}.event`),
+            payload: slot(`${index}.payload`),
+            created_at: slot('created_at'),
+          })),
+        ),
+      values,
+    );
   } catch (error) {
     if (isUniqueViolation(error)) throw new ConflictError(`Run ${runId} already has one of these event indexes`);
     if (isForeignKeyViolation(error)) throw new NotFoundError(`Run ${runId} not found`);
@@ -378,17 +398,35 @@ class KyselyRunStore implements RunStore {
     owner: string | null | undefined,
   ): Promise<RunRecord | null> {
     if (from.length === 0) return null;
-    let query = db
-      .updateTable('runs')
-      .set(runValues(patch, this.now()))
-      .where('run_id', '=', runId)
-      .where('workspace_id', '=', workspaceId)
-      .where('status', 'in', [...from]);
-    if (owner !== undefined) {
-      query = owner === null ? query.where('owner', 'is', null) : query.where('owner', '=', owner);
-    }
+    const set = runValues(patch, this.now());
+    const values: Record<string, unknown> = { run_id: runId, workspace_id: workspaceId, owner };
+    for (const [column, value] of Object.entries(set)) values[`set.${column}`] = value;
+    from.forEach((status, index) => {
+      values[`from.${index}`] = status;
+    });
+    const ownerShape = owner === undefined ? 'any' : owner === null ? 'none' : 'is';
     // RETURNING (SQLite ≥ 3.35 and Postgres): the updated row in the same statement, no second lookup.
-    const row = await query.returningAll().executeTakeFirst();
+    const result = await queryShapes.execute(
+      db as Kysely<never>,
+      `update runs set ${columnsOf(set)} from ${from.length} owner ${ownerShape}`,
+      (slot) => {
+        let query = db
+          .updateTable('runs')
+          .set(slotRow(set, slot, 'set.'))
+          .where('run_id', '=', slot('run_id'))
+          .where('workspace_id', '=', slot('workspace_id'))
+          .where(
+            'status',
+            'in',
+            from.map((_, index) => slot(`from.${index}`)),
+          );
+        if (ownerShape === 'none') query = query.where('owner', 'is', null);
+        if (ownerShape === 'is') query = query.where('owner', '=', slot('owner'));
+        return query.returningAll();
+      },
+      values,
+    );
+    const row = result.rows[0];
     return row ? toRun(row) : null;
   }
 
@@ -530,10 +568,17 @@ class KyselyApiKeyStore implements ApiKeyStore {
   }
 
   async count(options: { includeRevoked?: boolean } = {}): Promise<number> {
-    let query = this.db.selectFrom('api_keys').select((builder) => builder.fn.countAll().as('total'));
-    if (!options.includeRevoked) query = query.where('revoked_at', 'is', null);
-    const row = await query.executeTakeFirst();
-    return toCount(row?.total);
+    // Asked on every request without credentials (is this server in dev mode?), so kept compiled.
+    const result = await queryShapes.execute(
+      this.db as Kysely<never>,
+      `count api_keys ${options.includeRevoked ? 'all' : 'active'}`,
+      () => {
+        const query = this.db.selectFrom('api_keys').select((builder) => builder.fn.countAll().as('total'));
+        return options.includeRevoked ? query : query.where('revoked_at', 'is', null);
+      },
+      {},
+    );
+    return toCount(result.rows[0]?.total);
   }
 
   async revoke(id: string): Promise<boolean> {

@@ -6,6 +6,7 @@
 import { type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely';
 import type { UsageFilter, UsageIncrement, UsageRecord, UsageStore, UsageTotals } from '../usage-types.js';
 import { MAX_LIMIT } from './paging.js';
+import { queryShapes, slotRow } from './query-shapes.js';
 
 /** Row type of migration 014. */
 export interface UsageTables {
@@ -65,31 +66,38 @@ export async function addUsage(db: Kysely<UsageTables>, increment: UsageIncremen
   const outputTokens = Math.max(0, Math.trunc(increment.outputTokens));
   const runs = Math.max(0, Math.trunc(increment.runs ?? 1));
   const costUsd = Math.max(0, increment.costUsd);
-  // One statement: the row lock of the upsert serialises concurrent writers on every dialect.
-  await db
-    .insertInto('usage_daily')
-    .values({
-      day: increment.day,
-      workspace_id: increment.workspaceId,
-      principal: increment.principal,
-      agent_id: increment.agentId,
-      model_id: increment.modelId,
-      input_tokens: inputTokens,
-      output_tokens: outputTokens,
-      runs,
-      cost_usd: costUsd,
-      updated_at: at,
-    })
-    .onConflict((conflict) =>
-      conflict.columns(['day', 'workspace_id', 'principal', 'agent_id', 'model_id']).doUpdateSet({
-        input_tokens: sql<number>`${sql.ref('usage_daily.input_tokens')} + ${inputTokens}`,
-        output_tokens: sql<number>`${sql.ref('usage_daily.output_tokens')} + ${outputTokens}`,
-        runs: sql<number>`${sql.ref('usage_daily.runs')} + ${runs}`,
-        cost_usd: sql<number>`${sql.ref('usage_daily.cost_usd')} + ${costUsd}`,
-        updated_at: at,
-      }),
-    )
-    .execute();
+  const values = {
+    day: increment.day,
+    workspace_id: increment.workspaceId,
+    principal: increment.principal,
+    agent_id: increment.agentId,
+    model_id: increment.modelId,
+    input_tokens: inputTokens,
+    output_tokens: outputTokens,
+    runs,
+    cost_usd: costUsd,
+    updated_at: at,
+  };
+  // One statement: the row lock of the upsert serialises concurrent writers on every dialect. Every run
+  // ends with it, so its compiled shape is kept (query-shapes.ts).
+  await queryShapes.execute(
+    db as Kysely<never>,
+    'upsert usage_daily',
+    (slot) =>
+      db
+        .insertInto('usage_daily')
+        .values(slotRow(values, slot))
+        .onConflict((conflict) =>
+          conflict.columns(['day', 'workspace_id', 'principal', 'agent_id', 'model_id']).doUpdateSet({
+            input_tokens: sql<number>`${sql.ref('usage_daily.input_tokens')} + ${slot('input_tokens')}`,
+            output_tokens: sql<number>`${sql.ref('usage_daily.output_tokens')} + ${slot('output_tokens')}`,
+            runs: sql<number>`${sql.ref('usage_daily.runs')} + ${slot('runs')}`,
+            cost_usd: sql<number>`${sql.ref('usage_daily.cost_usd')} + ${slot('cost_usd')}`,
+            updated_at: slot('updated_at'),
+          }),
+        ),
+    values,
+  );
 }
 
 /** Daily usage sums over Kysely. */
