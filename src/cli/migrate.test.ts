@@ -64,6 +64,23 @@ async function seedSqlite(path: string): Promise<void> {
       embedding: { embedder: 'local:default', vector: new Float32Array([0.1, 0.2, 0.3]) },
     },
   ]);
+  // Goes to the store's trace file (source.traces.db), not to its tables.
+  await store.observability.saveSpans([
+    {
+      spanId: 'root',
+      traceId: 'trace-1',
+      parentSpanId: null,
+      workspaceId: 'default',
+      name: 'invoke_agent assistant',
+      spanType: 'AGENT',
+      status: 'OK',
+      statusMessage: null,
+      startTime: 1_000,
+      endTime: 1_020,
+      durationMs: 20,
+      attributes: { 'agentos.run_id': 'r0', 'gen_ai.conversation.id': 's0' },
+    },
+  ]);
   await store.apiKeys.create({ id: 'k1', name: 'ci', keyHash: 'h1', keyPrefix: 'aos_', scopes: ['agents:read'] });
   await store.rateLimits.consume('ip:1', { limit: 5, windowMs: 60_000 }, Date.now());
   for (let index = 0; index < 4; index++) {
@@ -84,6 +101,10 @@ async function expectSameData(source: KyselyStore, target: KyselyStore): Promise
   const vectors = await target.search.findEmbeddings('local:default', ['hash-1']);
   expect(Array.from(vectors.get('hash-1') ?? [])).toEqual(Array.from(new Float32Array([0.1, 0.2, 0.3])));
   expect(await target.apiKeys.getActiveByHash('h1')).toMatchObject({ id: 'k1', scopes: ['agents:read'] });
+  expect(await target.observability.getTrace('default', 'trace-1')).toMatchObject({ runId: 'r0', totalSpans: 1 });
+  expect(await target.observability.listSpans('default', 'trace-1')).toEqual(
+    await source.observability.listSpans('default', 'trace-1'),
+  );
   // The audit chain is copied as sealed: it still verifies, and appends continue it.
   expect(await target.audit.verify(seal)).toEqual({ valid: true, entries: 4, violations: [] });
   const next = await target.audit.append({ kind: 'auth.failed', details: {} }, seal);
@@ -100,6 +121,7 @@ describe('agentos migrate --from --to', { timeout: 90_000 }, () => {
     expect(copied.code, copied.stderr).toBe(0);
     expect(copied.stdout).toMatch(/^copied run_events: 2100 rows, checksum [0-9a-f]{16}$/m);
     expect(copied.stdout).toMatch(/^copied sessions: 3 rows/m);
+    expect(copied.stdout).toMatch(/^copied trace spans: 1$/m);
     expect(copied.stdout).toMatch(/^skipped search_fts: a SQLite virtual table/m);
     expect(copied.stdout).toMatch(/^verified: \d+ tables, \d+ rows, counts and checksums match$/m);
 

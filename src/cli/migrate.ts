@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { AgentOsError } from '../errors/index.js';
 import { openStore } from '../services.js';
-import { KyselyStore } from '../store/index.js';
+import { KyselyStore, sqlitePathFromUrl, traceFileSpans } from '../store/index.js';
 import { type ConfigFlags, openServices, withConfigFlags } from './shared.js';
 
 interface MigrateFlags extends ConfigFlags {
@@ -40,6 +40,15 @@ async function copyCommand(from: string, to: string, dryRun: boolean): Promise<v
       });
       for (const table of result.skipped) {
         process.stdout.write(`skipped ${table}: a SQLite virtual table (full-text or vector index), not copied\n`);
+      }
+      // A SQLite store keeps its traces in a file of its own (`<name>.traces.db`), beside the tables just copied.
+      if (source.capabilities.dialect === 'sqlite') {
+        let spans = 0;
+        for await (const batch of traceFileSpans(sqlitePathFromUrl(from))) {
+          if (!dryRun) await target.observability.saveSpans(batch);
+          spans += batch.length;
+        }
+        if (spans > 0) process.stdout.write(`${dryRun ? 'would copy' : 'copied'} trace spans: ${spans}\n`);
       }
       const rows = result.tables.reduce((total, copy) => total + copy.rows, 0);
       process.stdout.write(

@@ -4,8 +4,14 @@
  * the trace methods of {@link ObservabilityStore} from there and everything else from the main file.
  * @module
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { AgentOsError, ERROR_CODES, type ErrorCode } from '../../errors/index.js';
+import { type TraceSpansTable, toSpan } from '../kysely/observability-store.js';
 import type {
   DailyMetricsRecord,
   EvalRunCreate,
@@ -27,6 +33,43 @@ export function traceFilePath(storePath: string): string {
 }
 
 /**
+ * Every span of a store file's trace file, in batches (for `agentos migrate --from … --to …`, whose table copy
+ * only sees the store's own file). Nothing when the store has no trace file.
+ */
+export async function* traceFileSpans(storePath: string, batchSize = 500): AsyncGenerator<SpanRecord[]> {
+  const file = traceFilePath(storePath);
+  if (storePath === ':memory:' || !existsSync(file)) return;
+  const database = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    let batch: SpanRecord[] = [];
+    for (const row of database.prepare('select * from trace_spans order by trace_id, span_id').iterate()) {
+      batch.push(toSpan(row as TraceSpansTable));
+      if (batch.length === batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  } finally {
+    database.close();
+  }
+}
+
+/**
+ * The ES module of `tsx/esm/api`, from tsx's own package exports: an eval'd worker resolves bare names from
+ * the working directory, which may be anywhere, and `require.resolve` would give the CommonJS build.
+ */
+function tsxApiUrl(from: string): string {
+  const manifest = createRequire(from).resolve('tsx/package.json');
+  const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as {
+    exports: Record<string, { import?: { default?: string } }>;
+  };
+  const file = exports['./esm/api']?.import?.default;
+  if (!file) throw new Error('tsx/esm/api has no ES module export');
+  return pathToFileURL(join(dirname(manifest), file)).href;
+}
+
+/**
  * The worker's entry beside this module: TypeScript sources (tests, `tsx`) load it through tsx's loader;
  * the CLI bundle (scripts/bundle.mjs) has it as `dist/trace-worker.mjs`, one folder above its chunks.
  */
@@ -34,7 +77,7 @@ function startWorker(data: TraceWorkerData): Worker {
   const here = import.meta.url;
   if (here.endsWith('.ts')) {
     const entry = JSON.stringify(new URL('./trace-worker.ts', here).href);
-    const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${entry}); });`;
+    const boot = `import(${JSON.stringify(tsxApiUrl(here))}).then((tsx) => { tsx.register(); return import(${entry}); });`;
     return new Worker(boot, { eval: true, workerData: data });
   }
   if (here.endsWith('.mjs')) {
@@ -114,9 +157,9 @@ export class TraceWorkerClient {
     this.closed = true;
     const worker = this.worker;
     if (!worker) return;
-    const exited = new Promise<void>((done) => worker.once('exit', () => done()));
     await this.send('close', []).catch(() => {});
-    await exited;
+    // The trace file is closed; the thread may still hold handles of its own (tsx's loader, in tests).
+    await worker.terminate();
   }
 }
 

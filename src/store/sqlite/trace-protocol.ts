@@ -15,7 +15,7 @@ export const TRACE_METHODS = [
 
 export type TraceMethod = (typeof TRACE_METHODS)[number];
 
-/** `close` closes the connection and ends the worker once earlier requests are answered. */
+/** `close` closes the connection once earlier requests are answered; the store then ends the thread. */
 export interface TraceRequest {
   id: number;
   method: TraceMethod | 'close';

@@ -114,6 +114,5 @@ async function answer(request: TraceRequest): Promise<TraceReply> {
 port.on('message', (request: TraceRequest) => {
   queue = queue.then(async () => {
     port.postMessage(await answer(request));
-    if (request.method === 'close') port.close();
   });
 });
