@@ -75,16 +75,19 @@ function tsxApiUrl(from: string): string {
  */
 function startWorker(data: TraceWorkerData): Worker {
   const here = import.meta.url;
+  // A small young generation: the thread only turns batches into rows, and V8's default (16 MB semi-spaces)
+  // would keep tens of MB resident for it after a busy minute.
+  const options = { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 4 } };
   if (here.endsWith('.ts')) {
     const entry = JSON.stringify(new URL('./trace-worker.ts', here).href);
     const boot = `import(${JSON.stringify(tsxApiUrl(here))}).then((tsx) => { tsx.register(); return import(${entry}); });`;
-    return new Worker(boot, { eval: true, workerData: data });
+    return new Worker(boot, { eval: true, ...options });
   }
   if (here.endsWith('.mjs')) {
     const entry = new URL(here.includes('/chunks/') ? '../trace-worker.mjs' : './trace-worker.mjs', here);
-    return new Worker(entry, { workerData: data });
+    return new Worker(entry, options);
   }
-  return new Worker(new URL('./trace-worker.js', here), { workerData: data });
+  return new Worker(new URL('./trace-worker.js', here), options);
 }
 
 /** An error as the worker reported it; agentos errors keep their code (and so their HTTP status). */
