@@ -27,12 +27,11 @@ import {
   type TraceRequest,
   type TraceWorkerData,
 } from './trace-protocol.js';
-import { createSpanWriter } from './trace-writer.js';
+import { createSpanWriter, SPAN_COLUMNS } from './trace-writer.js';
 
 const TRACE_FILE_MIGRATIONS = { '009-observability': observability, '017-trace-span-keys': traceSpanKeys };
 
-const SPAN_COLUMNS =
-  'span_id, trace_id, parent_span_id, workspace_id, name, span_type, status, status_message, start_time, end_time, duration_ms, attributes';
+const columns = SPAN_COLUMNS.join(', ');
 
 /** Copies the traces a store file held before traces moved to their own file (once, when the file is new). */
 function importTraces(database: Database.Database, from: string): void {
@@ -46,7 +45,7 @@ function importTraces(database: Database.Database, from: string): void {
     if (tables.n < 2) return;
     database.transaction(() => {
       database
-        .prepare(`insert or ignore into trace_spans (${SPAN_COLUMNS}) select ${SPAN_COLUMNS} from previous.trace_spans`)
+        .prepare(`insert or ignore into trace_spans (${columns}) select ${columns} from previous.trace_spans`)
         .run();
       // Both tables come from the same migration, so the columns line up.
       database.prepare('insert or ignore into traces select * from previous.traces').run();

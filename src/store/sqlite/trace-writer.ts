@@ -10,7 +10,8 @@ import type Database from 'better-sqlite3';
 import { spanRow, summarise, type TraceSpansTable, type TracesTable, toSpan } from '../kysely/observability-store.js';
 import type { SpanRecord } from '../observability-types.js';
 
-const SPAN_COLUMNS = [
+/** The columns of `trace_spans`. */
+export const SPAN_COLUMNS = [
   'span_id',
   'trace_id',
   'parent_span_id',
