@@ -18,6 +18,11 @@ export const tracingSchema = strictObject({
    * other libraries nest without passing parents. Off by default: on Node 20 it slows every promise.
    */
   propagate_context: z.boolean().default(false),
+  /**
+   * Share of traces recorded (head sampling by trace id, OTel's `TraceIdRatioBased` under `ParentBased`): a
+   * run's whole trace is kept or left out, with its team and workflow members. 1 records every run.
+   */
+  sample_rate: z.number().min(0).max(1).default(1),
   /** How long finished spans wait before a batch is written (ms). */
   batch_delay_ms: z.number().int().min(1).max(60_000).default(1000),
   max_batch_size: z.number().int().min(1).max(10_000).default(512),

@@ -59,6 +59,7 @@ describe('configSchema defaults', () => {
         enabled: true,
         capture_content: false,
         propagate_context: false,
+        sample_rate: 1,
         batch_delay_ms: 1000,
         max_batch_size: 512,
         max_queue_size: 8192,

@@ -12,10 +12,12 @@ import {
   BatchSpanProcessor,
   type IdGenerator,
   NodeTracerProvider,
+  ParentBasedSampler,
   RandomIdGenerator,
   type ReadableSpan,
   type Span,
   type SpanProcessor,
+  TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-node';
 import type { TracingConfig } from '../config/observability-schema.js';
 import type { Logger } from '../logging/logger.js';
@@ -120,7 +122,14 @@ export async function createTracing({ config, store, logger }: CreateTracingOpti
   if (config.otlp) {
     processors.push(new BatchSpanProcessor(new OtlpJsonExporter(config.otlp, logger), batch));
   }
-  const provider = new NodeTracerProvider({ spanProcessors: processors, idGenerator: new TimeOrderedIdGenerator() });
+  const provider = new NodeTracerProvider({
+    spanProcessors: processors,
+    idGenerator: new TimeOrderedIdGenerator(),
+    // The SDK's default (every trace) unless a share is set; children follow their trace's decision.
+    ...(config.sample_rate < 1
+      ? { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sample_rate) }) }
+      : {}),
+  });
   return {
     enabled: true,
     captureContent: config.capture_content,
