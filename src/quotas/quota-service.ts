@@ -120,10 +120,15 @@ export class QuotaService {
     };
   }
 
+  /** Adds an increment (from {@link increment}) to today's usage. */
+  async add(increment: UsageIncrement): Promise<void> {
+    await this.usage.add(increment);
+  }
+
   /** Adds a finished run's tokens and cost to today's usage; returns what was added. */
   async record(run: RunUsage): Promise<UsageIncrement> {
     const increment = this.increment(run);
-    await this.usage.add(increment);
+    await this.add(increment);
     return increment;
   }
 

@@ -121,7 +121,7 @@ export interface RunManagerOptions {
   /** Traces and counts each run (issue 10); absent in tools that need neither. */
   observability?: Pick<Observability, 'startAgentRun'> | undefined;
   /** Daily budgets (issue 5): checked before a run starts, usage added after it ends. */
-  quotas?: Pick<QuotaService, 'checkAgent' | 'checkKey' | 'increment'> | undefined;
+  quotas?: Pick<QuotaService, 'checkAgent' | 'checkKey' | 'increment' | 'add'> | undefined;
   /** This process's lease owner id; defaults to `host:pid:nonce`. */
   instanceId?: string;
   heartbeatMs?: number;
@@ -758,7 +758,7 @@ export class RunManager {
 
   /** A failure only logs: usage is accounting, not a reason to fail a run that already happened. */
   private async addUsage(increment: UsageIncrement): Promise<void> {
-    await this.options.store.usage.add(increment).catch((error: unknown) => {
+    await this.options.quotas?.add(increment).catch((error: unknown) => {
       this.options.logger.warn({ err: error, agent_id: increment.agentId }, 'recording usage failed');
     });
   }

@@ -46,7 +46,7 @@ import { KyselyMemoryStore } from './memory-store.js';
 import { runMigrations } from './migrate.js';
 import { KyselyObservabilityStore } from './observability-store.js';
 import { pageBounds } from './paging.js';
-import { columnsOf, queryShapes, slotRow } from './query-shapes.js';
+import { columnsOf, insertRow, queryShapes, slotRow } from './query-shapes.js';
 import { KyselyEventBusStore, KyselyScheduleStore } from './schedules-store.js';
 import { KyselyServiceAccountStore } from './service-accounts-store.js';
 import type { ApiKeysTable, AuditLogTable, Database, RunsTable, SessionsTable } from './tables.js';
@@ -152,12 +152,7 @@ function sessionRow(input: SessionCreate, at: number): SessionsTable {
 /** Inserts a session row; `ConflictError` when its id exists. `db` may be a transaction. */
 async function insertSession(db: Kysely<Database>, row: SessionsTable): Promise<void> {
   try {
-    await queryShapes.execute(
-      db as Kysely<never>,
-      `insert sessions ${columnsOf(row)}`,
-      (slot) => db.insertInto('sessions').values(slotRow(row, slot)),
-      row as unknown as Record<string, unknown>,
-    );
+    await insertRow(db, 'sessions', row);
   } catch (error) {
     if (isUniqueViolation(error)) throw new ConflictError(`Session ${row.session_id} already exists`);
     throw error;
@@ -167,12 +162,7 @@ async function insertSession(db: Kysely<Database>, row: SessionsTable): Promise<
 /** Inserts a run row; `ConflictError` on a duplicate id, `NotFoundError` without its session. `db` may be a transaction. */
 async function insertRun(db: Kysely<Database>, row: RunsTable): Promise<void> {
   try {
-    await queryShapes.execute(
-      db as Kysely<never>,
-      `insert runs ${columnsOf(row)}`,
-      (slot) => db.insertInto('runs').values(slotRow(row, slot)),
-      row as unknown as Record<string, unknown>,
-    );
+    await insertRow(db, 'runs', row);
   } catch (error) {
     if (isUniqueViolation(error)) throw new ConflictError(`Run ${row.run_id} already exists`);
     if (isForeignKeyViolation(error)) throw new NotFoundError(`Session ${row.session_id} not found`);

@@ -87,3 +87,13 @@ export function columnsOf(row: object): string {
     .map(([column]) => column)
     .join(',');
 }
+
+/** Inserts one row through the shape of its defined columns. `db` may be a transaction. */
+export async function insertRow<DB, T extends keyof DB & string>(db: Kysely<DB>, table: T, row: object): Promise<void> {
+  await queryShapes.execute(
+    db as unknown as Kysely<never>,
+    `insert ${table} ${columnsOf(row)}`,
+    (slot) => db.insertInto(table).values(slotRow(row, slot) as never),
+    row as Record<string, unknown>,
+  );
+}

@@ -13,6 +13,9 @@ import { AgentOsError } from '../../errors/index.js';
 /** WAL size (in pages) at which a commit checkpoints; see {@link openSqlite}. */
 export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
+/** How long a writer waits for a lock another connection or process holds, unless told otherwise. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
 /** How many distinct statements stay prepared; the store issues a few dozen distinct SQL strings. */
 const STATEMENT_CACHE_SIZE = 256;
 
@@ -60,7 +63,7 @@ export function openSqlite<Schema>(path: string, options: { busyTimeoutMs?: numb
     });
   }
   if (path !== ':memory:') database.pragma('journal_mode = WAL');
-  database.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+  database.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)}`);
   database.pragma('foreign_keys = ON');
   // NORMAL is durable in WAL mode except for the last transactions on power loss, the usual trade.
   database.pragma('synchronous = NORMAL');

@@ -3,7 +3,7 @@ import * as sqliteVec from 'sqlite-vec';
 import { KyselyStore } from '../kysely/kysely-store.js';
 import type { Database as Schema } from '../kysely/tables.js';
 import { migrations } from '../migrations/index.js';
-import { openSqlite } from './open.js';
+import { DEFAULT_BUSY_TIMEOUT_MS, openSqlite } from './open.js';
 import { SplitObservabilityStore, TraceWorkerClient, traceFilePath } from './trace-client.js';
 
 export { WAL_AUTOCHECKPOINT_PAGES } from './open.js';
@@ -37,7 +37,7 @@ export function sqlitePathFromUrl(url: string, cwd: string = process.cwd()): str
  */
 export function createSqliteStore(options: SqliteStoreOptions): KyselyStore {
   const path = sqlitePathFromUrl(options.url, options.cwd);
-  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   const { database, db } = openSqlite<Schema>(path, { busyTimeoutMs });
   let vectorSearch = true;
   try {
