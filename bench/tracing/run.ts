@@ -8,9 +8,9 @@
 // Usage: npm run bench:tracing  (or: node --import tsx bench/tracing/run.ts after `npm run build`)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from '../lib/processes.js';
+import { bundleRunsChildren, freePort, loadAverage } from '../lib/processes.js';
 import { median, sleep } from '../lib/timing.js';
 import { INSTRUCTIONS, REPLY_TEXT } from '../runs/constants.js';
 
@@ -52,17 +52,7 @@ function spawnChild(args: string[], env: NodeJS.ProcessEnv): { proc: ChildProces
 }
 
 async function startUpstream(): Promise<string> {
-  const { build } = await import('esbuild');
-  await build({
-    entryPoints: [join(root, 'bench/runs/upstream.ts')],
-    outdir: dir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-  });
+  await bundleRunsChildren(dir);
   const { firstLine } = spawnChild([join(dir, 'upstream.mjs')], { PATH: process.env.PATH });
   return (await firstLine).replace(/^URL /, '').trim();
 }
@@ -165,11 +155,7 @@ async function closedLoop(
 let failed = false;
 try {
   console.log('tracing benchmark: blocking runs/s with tracing on (spans stored in batches) vs off');
-  console.log(
-    `node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()
-      .map((v) => v.toFixed(2))
-      .join(' ')}`,
-  );
+  console.log(`node ${process.version}, ${cpus().length} CPUs, load average ${loadAverage()}`);
   const upstream = await startUpstream();
   const servers = { on: await startAgentOs('on', upstream), off: await startAgentOs('off', upstream) };
   const urls = { on: servers.on.url, off: servers.off.url };
