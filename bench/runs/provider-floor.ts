@@ -1,13 +1,16 @@
 // The heap floor of measurement 5 in run.ts: what one open streaming call of @ai-sdk/openai's Chat Completions model
 // holds by itself (no agentos around it), read up to its first text delta against the scripted upstream that then hangs.
-// Three ways: the bare global fetch of the same request (no provider), the provider over the global fetch, and the
-// provider over agentos's node:http fetch (src/models/http-fetch.ts, what agentos uses). The upstream runs in its own
-// process (upstream.ts --hang), so its connections do not count.
+// Four ways: the bare global fetch of the same request (no provider), the provider over the global fetch, the provider
+// over agentos's node:http fetch (src/models/http-fetch.ts), and the provider with its streamed answers parsed by
+// agentos (src/models/chat-completions-stream.ts, what agentos uses for `openai:` models). The upstream runs in its
+// own process (upstream.ts --hang), so its connections do not count.
 // Usage: node --expose-gc --import tsx bench/runs/provider-floor.ts [open calls, default 300]
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { createOpenAI } from '@ai-sdk/openai';
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import { withLeanStreaming } from '../../src/models/chat-completions-stream.js';
 import { createHttpFetch } from '../../src/models/http-fetch.js';
 import { SYSTEM_PROMPT } from './constants.js';
 
@@ -33,9 +36,12 @@ const prompt = [
 ];
 
 type Open = () => Promise<unknown>;
+const http = createHttpFetch();
 
-function viaProvider(fetch?: typeof globalThis.fetch): Open {
-  const model = createOpenAI({ baseURL: fake.url, apiKey: 'bench', ...(fetch ? { fetch } : {}) }).chat('gpt-4o-mini');
+function viaProvider(fetch?: typeof globalThis.fetch, wrap = (model: LanguageModelV3) => model): Open {
+  const model = wrap(
+    createOpenAI({ baseURL: fake.url, apiKey: 'bench', ...(fetch ? { fetch } : {}) }).chat('gpt-4o-mini'),
+  );
   return async () => {
     const { stream } = await model.doStream({ prompt });
     const reader = stream.getReader();
@@ -78,8 +84,12 @@ const rows: [string, Open][] = [
   ['global fetch alone', bareFetch],
   ['@ai-sdk/openai doStream over the global fetch', viaProvider()],
   ['@ai-sdk/openai doStream over src/models/http-fetch.ts', viaProvider(createHttpFetch())],
+  [
+    'agentos: the same model, lean stream (chat-completions-stream.ts)',
+    viaProvider(http, (model) => withLeanStreaming(model, http)),
+  ],
 ];
 console.log(`heap per open streaming call, ${count} open (KB)`);
-for (const [name, open] of rows) console.log(`${name.padEnd(56)} ${(await perCallKb(open)).toFixed(1)}`);
+for (const [name, open] of rows) console.log(`${name.padEnd(68)} ${(await perCallKb(open)).toFixed(1)}`);
 upstream.kill('SIGTERM');
 process.exit(0);

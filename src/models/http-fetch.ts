@@ -80,8 +80,37 @@ function bodyOf(response: IncomingMessage): Readable {
   }
 }
 
+/** A response as node:http gives it: status, headers and the (decompressed) body as a node stream. */
+export interface HttpStreamResponse {
+  status: number;
+  statusText: string;
+  headers: Headers;
+  body: Readable;
+}
+
+/** The fetch, plus the same call answered as a node stream (no `Response`, no web stream). */
+export interface HttpFetch {
+  (input: string | URL | Request, init?: RequestInit): Promise<Response>;
+  /**
+   * Sends a request and resolves with the node response; the body errors like the fetch's does
+   * (abort, idle timeout, a cut connection). For callers that parse the body themselves
+   * (`chat-completions-stream.ts`), where a web stream per call is most of the heap an open call holds.
+   */
+  stream(
+    url: URL,
+    init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal },
+  ): Promise<HttpStreamResponse>;
+}
+
+interface SendInit {
+  method: string;
+  headers: Record<string, string>;
+  payload: Uint8Array | undefined;
+  signal: AbortSignal | undefined;
+}
+
 /** Creates the fetch; it keeps its own keep-alive agents. */
-export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
+export function createHttpFetch(options: HttpFetchOptions = {}): HttpFetch {
   const agentOptions = { keepAlive: true, maxFreeSockets: options.maxFreeSockets ?? 256 };
   const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
   const agents = {
@@ -89,41 +118,19 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
     'https:': keepShortLivedSockets(new HttpsAgent(agentOptions)),
   };
 
-  return function httpFetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
-    const body = init.body;
-    const simple =
-      !(input instanceof Request) &&
-      (body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array);
-    const url = simple ? new URL(input as string | URL) : undefined;
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) return fetch(input, init);
-    const signal = init.signal ?? undefined;
+  /** One request over the agents; network failures reject as the global fetch's do. */
+  function send(url: URL, init: SendInit): Promise<HttpStreamResponse> {
+    const { signal, payload, headers } = init;
     if (signal?.aborted) return Promise.reject(abortError(signal));
-
-    return new Promise<Response>((resolve, reject) => {
-      const headers = headerRecord(init.headers);
-      const payload = typeof body === 'string' ? Buffer.from(body) : ((body ?? undefined) as Uint8Array | undefined);
-      if (payload !== undefined) headers['content-length'] = String(payload.byteLength);
-      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-      let settled = false;
-      let response: IncomingMessage | undefined;
-      let stream: Readable | undefined;
-      const onAbort = () => {
-        const reason = abortError(signal as AbortSignal);
-        const error = reason instanceof Error ? reason : new DOMException('This operation was aborted', 'AbortError');
-        if (!settled) {
-          settled = true;
-          reject(reason);
-        }
-        stream?.destroy(error);
-        request.destroy();
-      };
-      const request = send(
+    if (payload !== undefined) headers['content-length'] = String(payload.byteLength);
+    return new Promise<HttpStreamResponse>((resolve, reject) => {
+      const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
         {
           protocol: url.protocol,
           hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
           port: url.port,
           path: `${url.pathname}${url.search}`,
-          method: init.method ?? 'GET',
+          method: init.method,
           headers,
           agent: agents[url.protocol as 'http:' | 'https:'],
         },
@@ -142,21 +149,27 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
             responseHeaders.append(raw[index] as string, raw[index + 1] as string);
           }
           const status = incoming.statusCode ?? 500;
-          const empty = status === 204 || status === 304 || init.method === 'HEAD';
-          if (empty) incoming.resume();
+          if (status === 204 || status === 304 || init.method === 'HEAD') incoming.resume();
           const done = () => signal?.removeEventListener('abort', onAbort);
           stream.once('end', done);
           stream.once('close', done);
           settled = true;
-          resolve(
-            new Response(empty ? null : (Readable.toWeb(stream) as ReadableStream<Uint8Array>), {
-              status,
-              statusText: incoming.statusMessage ?? '',
-              headers: responseHeaders,
-            }),
-          );
+          resolve({ status, statusText: incoming.statusMessage ?? '', headers: responseHeaders, body: stream });
         },
       );
+      let settled = false;
+      let response: IncomingMessage | undefined;
+      let stream: Readable | undefined;
+      const onAbort = () => {
+        const reason = abortError(signal as AbortSignal);
+        const error = reason instanceof Error ? reason : new DOMException('This operation was aborted', 'AbortError');
+        if (!settled) {
+          settled = true;
+          reject(reason);
+        }
+        stream?.destroy(error);
+        request.destroy();
+      };
       signal?.addEventListener('abort', onAbort, { once: true });
       request.setTimeout(idleTimeoutMs, () => {
         const error = new Error(`No data from ${url.host} for ${idleTimeoutMs} ms`);
@@ -174,5 +187,39 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
       });
       request.end(payload);
     });
+  }
+
+  const httpFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+    const body = init.body;
+    const simple =
+      !(input instanceof Request) &&
+      (body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array);
+    const url = simple ? new URL(input as string | URL) : undefined;
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) return fetch(input, init);
+    const method = init.method ?? 'GET';
+    const answer = await send(url, {
+      method,
+      headers: headerRecord(init.headers),
+      payload: typeof body === 'string' ? Buffer.from(body) : ((body ?? undefined) as Uint8Array | undefined),
+      signal: init.signal ?? undefined,
+    });
+    const empty = answer.status === 204 || answer.status === 304 || method === 'HEAD';
+    return new Response(empty ? null : (Readable.toWeb(answer.body) as ReadableStream<Uint8Array>), {
+      status: answer.status,
+      statusText: answer.statusText,
+      headers: answer.headers,
+    });
   };
+  return Object.assign(httpFetch, {
+    stream: (
+      url: URL,
+      init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal },
+    ) =>
+      send(url, {
+        method: init.method,
+        headers: { ...init.headers },
+        payload: init.body === undefined ? undefined : Buffer.from(init.body),
+        signal: init.signal,
+      }),
+  });
 }

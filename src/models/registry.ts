@@ -5,7 +5,8 @@
  */
 import type { LanguageModelV3, SpeechModelV3, TranscriptionModelV3 } from '@ai-sdk/provider';
 import { AgentOsError } from '../errors/index.js';
-import { createHttpFetch } from './http-fetch.js';
+import { withLeanStreaming } from './chat-completions-stream.js';
+import { createHttpFetch, type HttpFetch } from './http-fetch.js';
 
 /** Provider settings from the environment (read by the config room, passed in here). */
 export interface ProviderEnv {
@@ -54,9 +55,10 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
   const fetchOption = options.fetch ? { fetch: options.fetch } : {};
   // Model calls are the hot path of every run: node:http instead of the global fetch (see http-fetch.ts).
   // Made on the first remote model, so a server on `local:default` alone never builds its agents.
-  let modelFetch: typeof fetch | undefined;
+  let modelFetch: HttpFetch | undefined;
   const modelFetchOption = () => {
-    modelFetch ??= options.fetch ?? createHttpFetch();
+    if (options.fetch) return { fetch: options.fetch };
+    modelFetch ??= createHttpFetch();
     return { fetch: modelFetch };
   };
 
@@ -77,9 +79,13 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
         const { createLocalLanguageModel } = await import('./local/index.js');
         return createLocalLanguageModel();
       }
-      case 'openai':
+      case 'openai': {
         // The Chat Completions API, which every OpenAI-compatible server (vLLM, LM Studio…) speaks.
-        return (await openAiProvider(id, modelFetchOption())).chat(model);
+        // Streamed answers skip the provider's web-stream pipeline (chat-completions-stream.ts), unless
+        // a caller-supplied fetch must see every request.
+        const chat = (await openAiProvider(id, modelFetchOption())).chat(model);
+        return modelFetch ? withLeanStreaming(chat, modelFetch) : chat;
+      }
       case 'anthropic': {
         const { createAnthropic } = await import('@ai-sdk/anthropic');
         return createAnthropic({
