@@ -33,7 +33,6 @@ import {
   VERSION,
   withUserAgentSuffix,
 } from '@ai-sdk/provider-utils';
-import { wrapLanguageModel } from 'ai';
 import type { HttpFetch, HttpStreamResponse } from './http-fetch.js';
 
 /** The members of `@ai-sdk/openai`'s Chat Completions model this wrapper calls. */
@@ -57,18 +56,20 @@ export function canStreamLean(model: LanguageModelV3): boolean {
   return internalsOf(model) !== undefined;
 }
 
-/** `model` with `doStream` answered over `http` (see the module comment); other calls go to `model`. */
+/**
+ * `model` with `doStream` answered over `http` (see the module comment); every other member is the
+ * model's own, inherited, so code that reads the provider's settings (the provider health probe) sees
+ * them as before.
+ */
 export function withLeanStreaming(model: LanguageModelV3, http: HttpFetch): LanguageModelV3 {
   const internals = internalsOf(model);
   if (!internals) return model;
-  return wrapLanguageModel({
-    model,
-    middleware: {
-      specificationVersion: 'v3',
-      wrapStream: ({ doStream, params }) =>
-        params.includeRawChunks ? doStream() : streamChat(internals, params, http),
-    },
+  const lean = Object.create(model) as LanguageModelV3;
+  Object.defineProperty(lean, 'doStream', {
+    value: (options: LanguageModelV3CallOptions) =>
+      options.includeRawChunks ? model.doStream(options) : streamChat(internals, options, http),
   });
+  return lean;
 }
 
 type Chunk = Record<string, unknown>;

@@ -61,6 +61,15 @@ describe('createModelRegistry', () => {
     expect(await result.usage).toMatchObject({ inputTokens: 5, outputTokens: 3 });
   });
 
+  it('streams openai:<model> answers through chat-completions-stream.ts, unless a fetch of the caller is given', async () => {
+    const lean = await createModelRegistry({ env: fullEnv() }).languageModel('openai:gpt-4o-mini');
+    const plain = await createModelRegistry({ env: fullEnv(), fetch }).languageModel('openai:gpt-4o-mini');
+    // The lean model answers doStream itself and inherits the rest from the provider's model.
+    expect(Object.hasOwn(lean, 'doStream')).toBe(true);
+    expect(Object.getPrototypeOf(lean)).toHaveProperty('modelId', 'gpt-4o-mini');
+    expect(Object.hasOwn(plain, 'doStream')).toBe(false);
+  });
+
   it('sends ollama:<model> to the Chat Completions endpoint of OLLAMA_BASE_URL, with no key', async () => {
     const registry = createModelRegistry({ env: { OLLAMA_BASE_URL: fake.url } });
     fake.script({ text: 'from ollama', usage: { prompt_tokens: 2, completion_tokens: 2 } });
