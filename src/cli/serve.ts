@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { closeOnSignals, startServer } from '../main.js';
+import { releaseMemoryWhenIdle } from './idle-memory.js';
 import { type ConfigFlags, parsePort, withConfigFlags } from './shared.js';
-import { releaseStartupMemory } from './startup-memory.js';
 
 interface ServeFlags extends ConfigFlags {
   host?: string;
@@ -21,6 +21,6 @@ export function registerServeCommand(program: Command): void {
         ...(flags.db === undefined ? {} : { dbUrl: flags.db }),
       });
       closeOnSignals(server, server.services.logger);
-      releaseStartupMemory();
+      releaseMemoryWhenIdle(server.app.server);
     });
 }
