@@ -104,10 +104,7 @@ async function streamChat(
   } catch (error) {
     throw connectionError(error, url, body);
   }
-  const responseHeaders: Record<string, string> = {};
-  answer.headers.forEach((value, key) => {
-    responseHeaders[key] = value;
-  });
+  const responseHeaders = answer.headers;
   if (answer.status < 200 || answer.status > 299) {
     throw await httpError(answer, url, body, responseHeaders);
   }
@@ -128,7 +125,8 @@ async function streamChat(
 class ChatStream {
   private controller!: ReadableStreamDefaultController<LanguageModelV3StreamPart>;
   private readonly stream: ReadableStream<LanguageModelV3StreamPart>;
-  private readonly tools: StreamingToolCallTracker;
+  /** Made on the first tool-call delta: most answers are text, and it holds four collections. */
+  private tools: StreamingToolCallTracker | undefined;
   private pending = '';
   private data: string[] = [];
   private released = false;
@@ -167,10 +165,6 @@ class ChatStream {
         },
       },
       { highWaterMark: 16 },
-    );
-    this.tools = new StreamingToolCallTracker(
-      { enqueue: (part: LanguageModelV3StreamPart) => this.push(part) } as never,
-      { generateId, typeValidation: 'if-present' },
     );
     this.push({ type: 'stream-start', warnings });
   }
@@ -312,7 +306,13 @@ class ChatStream {
       }
       this.push({ type: 'text-delta', id: '0', delta: text });
     }
-    for (const toolCall of toolCalls) this.tools.processDelta(toolCall as never);
+    if (toolCalls.length > 0) {
+      this.tools ??= new StreamingToolCallTracker(
+        { enqueue: (part: LanguageModelV3StreamPart) => this.push(part) } as never,
+        { generateId, typeValidation: 'if-present' },
+      );
+      for (const toolCall of toolCalls) this.tools.processDelta(toolCall as never);
+    }
     for (const annotation of annotations) {
       const citation = annotation.url_citation as { url: string; title?: string } | undefined;
       if (!citation) continue;
@@ -330,7 +330,7 @@ class ChatStream {
     if (this.closed) return;
     this.release();
     if (this.textOpen) this.push({ type: 'text-end', id: '0' });
-    this.tools.flush();
+    this.tools?.flush();
     const finishReason: LanguageModelV3FinishReason =
       this.rawFinishReason !== undefined
         ? { unified: unifiedFinishReason(this.rawFinishReason, this.refused), raw: this.rawFinishReason }

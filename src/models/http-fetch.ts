@@ -84,8 +84,14 @@ function bodyOf(response: IncomingMessage): Readable {
 export interface HttpStreamResponse {
   status: number;
   statusText: string;
-  headers: Headers;
+  /** Lower-case names; repeated headers joined with `, `, as `Headers` reads them. */
+  headers: Record<string, string>;
   body: Readable;
+}
+
+/** What {@link createHttpFetch}'s `send` answers: the raw header list, for either kind of headers. */
+interface SentResponse extends Omit<HttpStreamResponse, 'headers'> {
+  rawHeaders: string[];
 }
 
 /** The fetch, plus the same call answered as a node stream (no `Response`, no web stream). */
@@ -119,11 +125,11 @@ export function createHttpFetch(options: HttpFetchOptions = {}): HttpFetch {
   };
 
   /** One request over the agents; network failures reject as the global fetch's do. */
-  function send(url: URL, init: SendInit): Promise<HttpStreamResponse> {
+  function send(url: URL, init: SendInit): Promise<SentResponse> {
     const { signal, payload, headers } = init;
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (payload !== undefined) headers['content-length'] = String(payload.byteLength);
-    return new Promise<HttpStreamResponse>((resolve, reject) => {
+    return new Promise<SentResponse>((resolve, reject) => {
       const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
         {
           protocol: url.protocol,
@@ -143,18 +149,13 @@ export function createHttpFetch(options: HttpFetchOptions = {}): HttpFetch {
               if (!incoming.complete) incoming.destroy();
             });
           }
-          const responseHeaders = new Headers();
-          const raw = incoming.rawHeaders;
-          for (let index = 0; index + 1 < raw.length; index += 2) {
-            responseHeaders.append(raw[index] as string, raw[index + 1] as string);
-          }
           const status = incoming.statusCode ?? 500;
           if (status === 204 || status === 304 || init.method === 'HEAD') incoming.resume();
           const done = () => signal?.removeEventListener('abort', onAbort);
           stream.once('end', done);
           stream.once('close', done);
           settled = true;
-          resolve({ status, statusText: incoming.statusMessage ?? '', headers: responseHeaders, body: stream });
+          resolve({ status, statusText: incoming.statusMessage ?? '', rawHeaders: incoming.rawHeaders, body: stream });
         },
       );
       let settled = false;
@@ -204,22 +205,37 @@ export function createHttpFetch(options: HttpFetchOptions = {}): HttpFetch {
       signal: init.signal ?? undefined,
     });
     const empty = answer.status === 204 || answer.status === 304 || method === 'HEAD';
+    const headers = new Headers();
+    const raw = answer.rawHeaders;
+    for (let index = 0; index + 1 < raw.length; index += 2)
+      headers.append(raw[index] as string, raw[index + 1] as string);
     return new Response(empty ? null : (Readable.toWeb(answer.body) as ReadableStream<Uint8Array>), {
       status: answer.status,
       statusText: answer.statusText,
-      headers: answer.headers,
+      headers,
     });
   };
   return Object.assign(httpFetch, {
-    stream: (
+    stream: async (
       url: URL,
       init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal },
-    ) =>
-      send(url, {
+    ): Promise<HttpStreamResponse> => {
+      const { rawHeaders, ...answer } = await send(url, {
         method: init.method,
         headers: { ...init.headers },
         payload: init.body === undefined ? undefined : Buffer.from(init.body),
         signal: init.signal,
-      }),
+      });
+      // A plain record: a `Headers` per open call would be heap (and time) spent on a copy read once.
+      // No prototype: a header named `__proto__` or `constructor` is just a header.
+      const headers = Object.create(null) as Record<string, string>;
+      for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
+        const name = (rawHeaders[index] as string).toLowerCase();
+        const value = rawHeaders[index + 1] as string;
+        const earlier = headers[name];
+        headers[name] = earlier === undefined ? value : `${earlier}, ${value}`;
+      }
+      return { ...answer, headers };
+    },
   });
 }
