@@ -9,7 +9,8 @@
  * memory-reducing collection when the server has answered no request for a second brings it to its
  * steady footprint: `HeapProfiler.collectGarbage` of the in-process inspector protocol, which is V8's
  * low-memory notification (JavaScript has no other way to it without `--expose-gc`). It costs a pause
- * of a few tens of milliseconds, taken only when nothing is waiting, at most once per quiet spell.
+ * of a few tens of milliseconds, taken only when nothing is waiting, at most once per quiet spell, and
+ * only after a spell that was busy.
  * @module
  */
 import type { Server } from 'node:http';
@@ -30,26 +31,33 @@ export function collectAllGarbage(done?: () => void): void {
 }
 
 /**
+ * A spell counts as busy from this many requests on: a trickle of health checks does not grow the heap,
+ * and collecting after each would cost a full collection every probe interval.
+ */
+export const BUSY_REQUESTS = 50;
+
+/**
  * Collects once `server` has received no request for `quietMs`, after start-up and after every busy
- * spell since. The timer does not keep the process alive. Returns a function that stops it.
+ * spell since ({@link BUSY_REQUESTS} or more requests since the last collection). The timer does not
+ * keep the process alive. Returns a function that stops it.
  */
 export function releaseMemoryWhenIdle(server: Server, quietMs = 1000, collect = collectAllGarbage): () => void {
   let requests = 0;
   let seen = 0;
   // Start-up was the first busy spell.
-  let busy = true;
+  let sinceCollection = BUSY_REQUESTS;
   const onRequest = () => {
     requests++;
   };
   server.on('request', onRequest);
   const timer = setInterval(() => {
     if (requests !== seen) {
+      sinceCollection += requests - seen;
       seen = requests;
-      busy = true;
       return;
     }
-    if (!busy) return;
-    busy = false;
+    if (sinceCollection < BUSY_REQUESTS) return;
+    sinceCollection = 0;
     collect();
   }, quietMs);
   timer.unref();
