@@ -105,6 +105,26 @@ export function workspaceOf(request: FastifyRequest): string {
   return request.principal?.workspaceId ?? 'default';
 }
 
+/** The credential a request presented: its `Authorization` header, or `?token=` where the route allows it. */
+function credentialOf(request: FastifyRequest, access: RouteAccess | undefined): string | undefined {
+  const authorization = request.headers.authorization;
+  if (authorization !== undefined || !access?.tokenQuery) return authorization;
+  const token = (request.query as Record<string, unknown> | undefined)?.token;
+  return typeof token === 'string' && token !== '' ? `Bearer ${token}` : undefined;
+}
+
+/**
+ * Checks again that the credential a long-lived request (a WebSocket) opened with is still good: a key
+ * revoked or expired since must not keep starting runs on a socket it opened. Throws as the
+ * authentication hook does (401); a request the hook let through without a credential (dev mode,
+ * public routes) passes.
+ */
+export async function reauthenticate(request: FastifyRequest, authenticator: Authenticator): Promise<void> {
+  const principal = request.principal;
+  if (!principal || principal.kind === 'dev') return;
+  await authenticator.authenticate(credentialOf(request, request.routeOptions.config?.access));
+}
+
 /** Installs the authentication hook on the root instance. */
 export function registerAuthentication(app: FastifyInstance, authenticator: Authenticator): void {
   app.decorateRequest('principal', null);
@@ -115,11 +135,7 @@ export function registerAuthentication(app: FastifyInstance, authenticator: Auth
     if (request.method === 'OPTIONS') return;
     const access = request.routeOptions.config?.access;
     if (access?.public) return;
-    let authorization = request.headers.authorization;
-    if (authorization === undefined && access?.tokenQuery) {
-      const token = (request.query as Record<string, unknown> | undefined)?.token;
-      if (typeof token === 'string' && token !== '') authorization = `Bearer ${token}`;
-    }
+    const authorization = credentialOf(request, access);
     const header = request.headers[WORKSPACE_HEADER];
     // Node joins a repeated header with ", ", which then fails the id pattern: one workspace per request.
     const requested = Array.isArray(header) ? header.join(', ') : header;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startTestServer } from '../../../../test/helpers.js';
+import { generateApiKey } from '../../../auth/index.js';
 import type { RunningServer } from '../../../main.js';
 
 const KEY = 'aos_ws_test_key_abcdefghijklmnop';
@@ -63,5 +64,35 @@ describe('WS /ws/agents/{agent_id}', () => {
     const started = Date.now();
     await server.close();
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('WS /ws/agents/{agent_id} after its key is revoked', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startTestServer({
+      env: { AGENTOS_API_KEY: KEY },
+      config: { agents: [{ id: 'assistant', name: 'Assistant', model: 'local:default' }] },
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('refuses the next run on an open socket and closes it', async () => {
+    const key = generateApiKey();
+    await server.services.store.apiKeys.create({ ...key, name: 'revoked-later', scopes: ['admin'] });
+    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/ws/agents/assistant?token=${key.plaintext}`);
+    await new Promise((resolve) => socket.once('open', resolve));
+    const first = collect(socket, (frame) => frame.event === 'RunCompleted');
+    socket.send(JSON.stringify({ message: 'hello' }));
+    expect((await first).at(-1)).toMatchObject({ event: 'RunCompleted' });
+
+    await server.services.store.apiKeys.revoke(key.id);
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    const refused = collect(socket, (frame) => frame.event === 'error');
+    socket.send(JSON.stringify({ message: 'hello again' }));
+    expect((await refused).at(-1)).toMatchObject({ event: 'error', code: 'AOS_AUTH_INVALID' });
+    expect(await closed).toBe(1008);
   });
 });

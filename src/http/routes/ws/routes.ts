@@ -13,7 +13,7 @@ import { idSchema } from '../../../config/index.js';
 import { AgentOsError, isAgentOsError } from '../../../errors/index.js';
 import { dropNulls } from '../../../events/index.js';
 import type { Services } from '../../../services.js';
-import { workspaceOf } from '../../plugins/access-control.js';
+import { reauthenticate, workspaceOf } from '../../plugins/access-control.js';
 import { classRuleFor, rateLimitSubject } from '../../plugins/rate-limit.js';
 import { effectiveUserId } from '../../user-scope.js';
 import { agentParams } from '../runs/schemas.js';
@@ -92,13 +92,16 @@ export const wsRoutes: FastifyPluginAsync<{ services: Services }> = async (fasti
             if (socket.readyState !== socket.OPEN) cancel(handle.runId);
             handle.channel.subscribe(-1, { onEvent: send, onEnd: () => running.delete(handle.runId) });
           })
-          .catch((error: unknown) =>
+          .catch((error: unknown) => {
             send({
               event: 'error',
               error: error instanceof Error ? error.message : String(error),
               ...(isAgentOsError(error) ? { code: error.code } : {}),
-            }),
-          )
+            });
+            // Credentials that stopped being valid end the socket, as they would refuse a new one.
+            if (isAgentOsError(error) && error.status === 401)
+              socket.close(POLICY_VIOLATION, 'credentials no longer valid');
+          })
           .finally(() => {
             starting = false;
           });
@@ -120,6 +123,8 @@ export const wsRoutes: FastifyPluginAsync<{ services: Services }> = async (fasti
  * checks its daily budget; throws 429/503 like the HTTP hooks, which see only the socket's upgrade.
  */
 export async function consumeMessageLimit(services: Services, request: FastifyRequest): Promise<void> {
+  // The socket outlives the check of its upgrade: a key revoked since must not start another run.
+  await reauthenticate(request, services.authenticator);
   if (request.principal) await services.quotas.checkKey(callerSubjectOf(request.principal));
   const rule = classRuleFor(services.config.rate_limits, request, 'message');
   if (rule === false) return;
