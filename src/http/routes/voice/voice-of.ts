@@ -11,7 +11,7 @@ import type { Services } from '../../../services.js';
 import { type AgentPort, createProviderStt, createProviderTts, VoiceService } from '../../../voice/index.js';
 import { workspaceOf } from '../../plugins/access-control.js';
 import { effectiveUserId } from '../../user-scope.js';
-import { consumeMessageLimit } from '../ws/routes.js';
+import { admitSocketRun } from '../ws/routes.js';
 
 const services = new WeakMap<Services, VoiceService>();
 
@@ -53,7 +53,7 @@ export async function voiceAgent(owner: Services, request: FastifyRequest, reque
 /**
  * Runs `agentId` on each transcribed turn through the normal runtime (the run is stored in the session,
  * so the conversation can continue in text; with `userId`, memory agents remember that user), counted against
- * the `message` rate limit like an HTTP run.
+ * the `message` rate limit like an HTTP run, its credential checked again first (`admitSocketRun`).
  */
 export function agentPort(
   owner: Services,
@@ -64,7 +64,7 @@ export function agentPort(
   const workspaceId = workspaceOf(request);
   const pinned = effectiveUserId(request, owner.config);
   return async (text, sessionId, onDelta, signal) => {
-    await consumeMessageLimit(owner, request);
+    await admitSocketRun(owner, request);
     const handle = await owner.runs.start({
       workspaceId,
       agentId,

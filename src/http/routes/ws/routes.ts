@@ -74,7 +74,7 @@ export const wsRoutes: FastifyPluginAsync<{ services: Services }> = async (fasti
           return;
         }
         starting = true;
-        consumeMessageLimit(services, request)
+        admitSocketRun(services, request)
           .then(() =>
             services.runs.start({
               workspaceId,
@@ -119,10 +119,11 @@ export const wsRoutes: FastifyPluginAsync<{ services: Services }> = async (fasti
 };
 
 /**
- * Counts one run against the caller's `message` bucket (its own rule when `rate_limits.keys` sets one) and
- * checks its daily budget; throws 429/503 like the HTTP hooks, which see only the socket's upgrade.
+ * What the HTTP hooks check before a run, checked again for each run a socket starts (they see only its
+ * upgrade): the credential is still good (401), the caller's daily budget (503), and one run counted against
+ * its `message` bucket (its own rule when `rate_limits.keys` sets one; 429).
  */
-export async function consumeMessageLimit(services: Services, request: FastifyRequest): Promise<void> {
+export async function admitSocketRun(services: Services, request: FastifyRequest): Promise<void> {
   // The socket outlives the check of its upgrade: a key revoked since must not start another run.
   await reauthenticate(request, services.authenticator);
   if (request.principal) await services.quotas.checkKey(callerSubjectOf(request.principal));
