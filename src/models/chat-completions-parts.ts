@@ -25,14 +25,14 @@ export class ChatStream {
   /** Made on the first tool-call delta: most answers are text, and it holds four collections. */
   private tools: StreamingToolCallTracker | undefined;
   private pending = '';
-  private data: string[] = [];
+  private readonly data: string[] = [];
   private released = false;
   private closed = false;
   private metadataSent = false;
   private textOpen = false;
   private refused = false;
   private rawFinishReason: string | undefined;
-  /** An error part makes the step's finish reason `error`, unless a later chunk gives one. */
+  /** Set by {@link fail}. */
   private errored = false;
   private usage: Chunk | undefined;
   private readonly logprobs: unknown[] = [];
@@ -110,7 +110,7 @@ export class ChatStream {
       if (line === '') {
         if (this.data.length > 0) {
           const event = this.data.join('\n');
-          this.data = [];
+          this.data.length = 0;
           this.event(event);
         }
       } else if (line.startsWith('data:')) {
@@ -129,11 +129,9 @@ export class ChatStream {
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
       value = parsed as Chunk;
     } catch (cause) {
-      // As the provider's JSON parser reports a chunk it cannot read: an error part, the step ends in error.
-      this.errored = true;
-      this.rawFinishReason = undefined;
+      // As the provider's JSON parser reports a chunk it cannot read.
       this.release();
-      this.push({ type: 'error', error: new Error(`Invalid JSON in stream chunk: ${data.slice(0, 200)}`, { cause }) });
+      this.fail(new Error(`Invalid JSON in stream chunk: ${data.slice(0, 200)}`, { cause }));
       return;
     }
     if ('error' in value) {
@@ -144,12 +142,17 @@ export class ChatStream {
         this.on.onEarlyError(value.error);
         return;
       }
-      this.errored = true;
-      this.rawFinishReason = undefined;
-      this.push({ type: 'error', error: value.error });
+      this.fail(value.error);
       return;
     }
     this.chunk(value);
+  }
+
+  /** An error part; the step's finish reason becomes `error` unless a later chunk gives one. */
+  private fail(error: unknown): void {
+    this.errored = true;
+    this.rawFinishReason = undefined;
+    this.push({ type: 'error', error });
   }
 
   /** The provider's chunk mapping (`OpenAIChatLanguageModel.doStream`), field for field. */
