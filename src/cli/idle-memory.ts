@@ -1,16 +1,17 @@
 /**
- * Gives back memory a busy spell used and no longer needs, once the server goes quiet: after start-up
- * and after each burst of requests.
+ * Gives back the memory start-up used and no longer needs, once the server first goes quiet.
  *
- * A busy spell (start-up's config, routes, schemas and compiled code; a burst of runs) makes V8 grow
- * the young generation to its maximum and the old generation to fit the garbage; that stays committed
- * (RSS) while the server sits idle. V8's own memory reducer gives it back only about 8 s after the
- * allocation rate drops, or not at all when a worker thread keeps allocating (the trace writer). One
+ * Start-up (config, routes, schemas, compiled code) makes V8 grow the young generation to its maximum
+ * (58 MB committed for 22 MB used) and the old generation to fit the garbage; that stays committed (RSS)
+ * while the server sits idle, and V8's own memory reducer gave it back only about 8 s later. One
  * memory-reducing collection when the server has answered no request for a second brings it to its
  * steady footprint: `HeapProfiler.collectGarbage` of the in-process inspector protocol, which is V8's
- * low-memory notification (JavaScript has no other way to it without `--expose-gc`). It costs a pause
- * of a few tens of milliseconds, taken only when nothing is waiting, at most once per quiet spell, and
- * only after a spell that was busy.
+ * low-memory notification (JavaScript has no other way to it without `--expose-gc`).
+ *
+ * Only once, after start-up: the same collection after a burst of runs also gave back about 90 MB,
+ * but it drops compiled code and shrinks the heap limits to the bone, so the next burst ran about
+ * 10 % fewer runs per second for its first five seconds and more (bench/tracing, rounds after a quiet
+ * spell). After a burst V8's memory reducer returns memory on its own, without that cost.
  * @module
  */
 import type { Server } from 'node:http';
@@ -31,38 +32,28 @@ export function collectAllGarbage(done?: () => void): void {
 }
 
 /**
- * A spell counts as busy from this many requests on: a trickle of health checks does not grow the heap,
- * and collecting after each would cost a full collection every probe interval.
+ * Collects once, as soon as `server` has received no request for `quietMs` (start-up's spell is over).
+ * The timer does not keep the process alive. Returns a function that stops it.
  */
-export const BUSY_REQUESTS = 50;
-
-/**
- * Collects once `server` has received no request for `quietMs`, after start-up and after every busy
- * spell since ({@link BUSY_REQUESTS} or more requests since the last collection). The timer does not
- * keep the process alive. Returns a function that stops it.
- */
-export function releaseMemoryWhenIdle(server: Server, quietMs = 1000, collect = collectAllGarbage): () => void {
+export function releaseStartupMemory(server: Server, quietMs = 1000, collect = collectAllGarbage): () => void {
   let requests = 0;
   let seen = 0;
-  // Start-up was the first busy spell.
-  let sinceCollection = BUSY_REQUESTS;
   const onRequest = () => {
     requests++;
+  };
+  const stop = () => {
+    clearInterval(timer);
+    server.off('request', onRequest);
   };
   server.on('request', onRequest);
   const timer = setInterval(() => {
     if (requests !== seen) {
-      sinceCollection += requests - seen;
       seen = requests;
       return;
     }
-    if (sinceCollection < BUSY_REQUESTS) return;
-    sinceCollection = 0;
+    stop();
     collect();
   }, quietMs);
   timer.unref();
-  return () => {
-    clearInterval(timer);
-    server.off('request', onRequest);
-  };
+  return stop;
 }

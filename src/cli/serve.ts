@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { closeOnSignals, startServer } from '../main.js';
-import { releaseMemoryWhenIdle } from './idle-memory.js';
+import { releaseStartupMemory } from './idle-memory.js';
 import { type ConfigFlags, parsePort, withConfigFlags } from './shared.js';
 
 interface ServeFlags extends ConfigFlags {
@@ -21,6 +21,6 @@ export function registerServeCommand(program: Command): void {
         ...(flags.db === undefined ? {} : { dbUrl: flags.db }),
       });
       closeOnSignals(server, server.services.logger);
-      releaseMemoryWhenIdle(server.app.server);
+      releaseStartupMemory(server.app.server);
     });
 }
