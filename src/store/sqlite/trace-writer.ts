@@ -48,19 +48,21 @@ const TRACE_COLUMNS = [
   'created_at',
 ] as const satisfies readonly (keyof TracesTable)[];
 
-const named = (columns: readonly string[]) => columns.map((column) => `@${column}`).join(', ');
+// Positional parameters: better-sqlite3 binds an array by index, an object by a property lookup per
+// column; with positions the worker writes a trace about 5 % faster (bench/tracing/writer.ts).
+const placeholders = (columns: readonly string[]) => columns.map(() => '?').join(', ');
 
 /** Returns `saveSpans` over `database` (whose schema the observability migrations made). */
 export function createSpanWriter(database: Database.Database, now: () => number): (spans: SpanRecord[]) => void {
   const insertSpan = database.prepare(
-    `insert into trace_spans (${SPAN_COLUMNS.join(', ')}) values (${named(SPAN_COLUMNS)}) ` +
+    `insert into trace_spans (${SPAN_COLUMNS.join(', ')}) values (${placeholders(SPAN_COLUMNS)}) ` +
       'on conflict (trace_id, span_id) do nothing',
   );
   const traceStored = database.prepare('select 1 from traces where trace_id = ?').pluck();
   const storedSpans = database.prepare('select * from trace_spans where trace_id = ?');
   // A trace keeps the time its summary was first written (`created_at`), as the Kysely upsert does.
   const upsertTrace = database.prepare(
-    `insert into traces (${TRACE_COLUMNS.join(', ')}) values (${named(TRACE_COLUMNS)}) on conflict (trace_id) do update set ` +
+    `insert into traces (${TRACE_COLUMNS.join(', ')}) values (${placeholders(TRACE_COLUMNS)}) on conflict (trace_id) do update set ` +
       TRACE_COLUMNS.filter((column) => column !== 'trace_id' && column !== 'created_at')
         .map((column) => `${column} = excluded.${column}`)
         .join(', '),
@@ -68,7 +70,8 @@ export function createSpanWriter(database: Database.Database, now: () => number)
   return database.transaction((spans: SpanRecord[]) => {
     const byTrace = new Map<string, SpanRecord[]>();
     for (const span of spans) {
-      insertSpan.run(spanRow(span));
+      const row = spanRow(span);
+      insertSpan.run(SPAN_COLUMNS.map((column) => row[column]));
       const list = byTrace.get(span.traceId);
       if (list) list.push(span);
       else byTrace.set(span.traceId, [span]);
@@ -80,7 +83,7 @@ export function createSpanWriter(database: Database.Database, now: () => number)
         ? (storedSpans.all(traceId) as TraceSpansTable[]).map((row) => toSpan(row))
         : batch;
       const summary = summarise(all, at);
-      if (summary) upsertTrace.run(summary);
+      if (summary) upsertTrace.run(TRACE_COLUMNS.map((column) => summary[column]));
     }
   });
 }
