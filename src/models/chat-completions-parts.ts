@@ -1,8 +1,7 @@
 /**
  * The body of one streamed Chat Completions call, read into the parts `@ai-sdk/openai`'s chunk mapper
  * emits (`OpenAIChatLanguageModel.doStream`, field for field): SSE lines → JSON chunks → stream parts,
- * pushed into one `ReadableStream` that pauses the socket while its reader is behind. Used by
- * `chat-completions-stream.ts`.
+ * queued for one reader that pauses the socket while it is behind. Used by `chat-completions-stream.ts`.
  * @module
  */
 import type {
@@ -14,14 +13,30 @@ import type {
 import { generateId, StreamingToolCallTracker } from '@ai-sdk/provider-utils';
 
 type Chunk = Record<string, unknown>;
+type Part = LanguageModelV3StreamPart;
+type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Part>['read']>>;
+
+/** The members of a web stream reader that agentos's model loop uses; {@link ChatStream} is one without the web stream. */
+export type PartReader = Pick<ReadableStreamDefaultReader<Part>, 'read' | 'cancel' | 'releaseLock'>;
+
+/** Parts queued ahead of the reader before the socket is paused (the web stream's high-water mark it replaced). */
+const HIGH_WATER_MARK = 16;
 
 /**
- * The parser and mapper of one response body: SSE events → JSON chunks → stream parts, pushed into
- * one `ReadableStream`, pausing the socket while the reader is behind.
+ * The parser and mapper of one response body: SSE events → JSON chunks → stream parts, queued for one
+ * reader, pausing the socket while the reader is behind. It is its own reader ({@link PartReader}):
+ * a web `ReadableStream` (with its controller, state, promises and, on Node 20, transferable wrapper)
+ * held about 2 KB per open call, so one is made only for a caller that asks for `stream` ({@link webStream}).
  */
-export class ChatStream {
-  private controller!: ReadableStreamDefaultController<LanguageModelV3StreamPart>;
-  private readonly stream: ReadableStream<LanguageModelV3StreamPart>;
+export class ChatStream implements PartReader {
+  private readonly queue: Part[] = [];
+  /** The reader's pending `read()`, when the queue was empty. */
+  private waiting: { resolve(result: ReadResult): void; reject(error: Error): void } | undefined;
+  /** The body failed (abort, cut connection): reads reject with it, as a web stream's do once errored. */
+  private failure: Error | undefined;
+  private ended = false;
+  private paused = false;
+  private web: ReadableStream<Part> | undefined;
   /** Made on the first tool-call delta: most answers are text, and it holds four collections. */
   private tools: StreamingToolCallTracker | undefined;
   private pending = '';
@@ -42,41 +57,71 @@ export class ChatStream {
     warnings: SharedV3Warning[],
     private readonly body: NodeJS.ReadableStream & { destroy(error?: Error): void },
     private readonly on: {
-      onOutput(stream: ReadableStream<LanguageModelV3StreamPart>): void;
+      /** The first output (or the end) arrived: the call resolves with this stream. */
+      onOutput(): void;
       onEarlyError(frame: unknown): void;
       /** The body failed (abort, cut connection) before the stream was handed over. */
       onEarlyFailure(error: Error): void;
     },
   ) {
-    this.stream = new ReadableStream<LanguageModelV3StreamPart>(
-      {
-        start: (controller) => {
-          this.controller = controller;
-        },
-        pull: () => {
-          this.body.resume();
-        },
-        cancel: () => {
-          this.closed = true;
-          this.body.destroy();
-        },
-      },
-      { highWaterMark: 16 },
-    );
     this.push({ type: 'stream-start', warnings });
+  }
+
+  read(): Promise<ReadResult> {
+    const part = this.queue.shift();
+    if (part !== undefined) {
+      if (this.paused && this.queue.length < HIGH_WATER_MARK) this.resume();
+      return Promise.resolve({ done: false, value: part });
+    }
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.ended) return Promise.resolve({ done: true, value: undefined });
+    if (this.paused) this.resume();
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+    });
+  }
+
+  /** Stops the call: the socket is destroyed, a pending read ends. */
+  cancel(): Promise<void> {
+    this.queue.length = 0;
+    this.end();
+    this.body.destroy();
+    return Promise.resolve();
+  }
+
+  releaseLock(): void {}
+
+  /** The parts as a web stream, for a caller of `doStream` that reads `stream` (made once, on first use). */
+  webStream(): ReadableStream<Part> {
+    this.web ??= new ReadableStream<Part>(
+      {
+        pull: async (controller) => {
+          const result = await this.read();
+          if (result.done) controller.close();
+          else controller.enqueue(result.value);
+        },
+        cancel: () => this.cancel(),
+      },
+      { highWaterMark: 0 },
+    );
+    return this.web;
   }
 
   start(): void {
     this.body.setEncoding('utf8');
-    this.body.on('data', (text: string) => this.read(text));
+    this.body.on('data', (text: string) => this.readText(text));
     this.body.on('end', () => {
-      this.read('\n\n');
+      this.readText('\n\n');
       this.finish();
     });
     this.body.on('error', (error: Error) => {
       if (this.closed) return;
       this.closed = true;
-      this.controller.error(error);
+      this.failure = error;
+      this.queue.length = 0;
+      const waiting = this.waiting;
+      this.waiting = undefined;
+      waiting?.reject(error);
       if (this.released) return;
       this.released = true;
       this.on.onEarlyFailure(error);
@@ -87,18 +132,41 @@ export class ChatStream {
   private release(): void {
     if (this.released) return;
     this.released = true;
-    this.on.onOutput(this.stream);
+    this.on.onOutput();
   }
 
-  private push(part: LanguageModelV3StreamPart): void {
+  private push(part: Part): void {
     if (this.closed) return;
-    this.controller.enqueue(part);
+    const waiting = this.waiting;
+    if (waiting) {
+      this.waiting = undefined;
+      waiting.resolve({ done: false, value: part });
+      return;
+    }
+    this.queue.push(part);
     // Before the caller has the stream nobody reads it; the first chunks must get through.
-    if (this.released && (this.controller.desiredSize ?? 1) <= 0) this.body.pause();
+    if (this.released && this.queue.length >= HIGH_WATER_MARK && !this.paused) {
+      this.paused = true;
+      this.body.pause();
+    }
+  }
+
+  private resume(): void {
+    this.paused = false;
+    if (!this.closed) this.body.resume();
+  }
+
+  /** No more parts: a pending read ends (queued parts are still read first). */
+  private end(): void {
+    this.closed = true;
+    this.ended = true;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.resolve({ done: true, value: undefined });
   }
 
   /** Splits SSE lines; a blank line ends an event, whose `data:` lines form the chunk. */
-  private read(text: string): void {
+  private readText(text: string): void {
     this.pending += text;
     let start = 0;
     for (;;) {
@@ -242,8 +310,7 @@ export class ChatStream {
       usage: convertUsage(this.usage),
       providerMetadata: { openai: this.openai as never },
     });
-    this.closed = true;
-    this.controller.close();
+    this.end();
   }
 }
 

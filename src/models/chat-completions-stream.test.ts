@@ -5,7 +5,7 @@ import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3Stream
 import { APICallError } from '@ai-sdk/provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOpenAI, type ScriptedReply, startFakeOpenAI } from '../../test/fake-openai.js';
-import { canStreamLean, withLeanStreaming } from './chat-completions-stream.js';
+import { canStreamLean, partReaderOf, withLeanStreaming } from './chat-completions-stream.js';
 import { createHttpFetch } from './http-fetch.js';
 
 let fake: FakeOpenAI;
@@ -40,10 +40,15 @@ function call(extra: Partial<LanguageModelV3CallOptions> = {}): LanguageModelV3C
   };
 }
 
-async function parts(model: LanguageModelV3, options = call()): Promise<LanguageModelV3StreamPart[]> {
-  const { stream } = await model.doStream(options);
+/** All parts of one call, read from its web stream or (`own`) from the lean stream's own reader, as the model loop does. */
+async function parts(
+  model: LanguageModelV3,
+  options = call(),
+  via: 'web' | 'own' = 'web',
+): Promise<LanguageModelV3StreamPart[]> {
+  const result = await model.doStream(options);
   const out: LanguageModelV3StreamPart[] = [];
-  const reader = stream.getReader();
+  const reader = via === 'own' ? partReaderOf(result) : result.stream.getReader();
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return out;
@@ -65,13 +70,18 @@ async function failure(model: LanguageModelV3, options = call()): Promise<unknow
 const sameIds = (list: LanguageModelV3StreamPart[]) =>
   list.map((part) => (part.type === 'response-metadata' ? { ...part, id: 'chatcmpl' } : part));
 
-/** Both ways over the same script: the provider's own doStream, then the lean one. */
+/**
+ * Both ways over the same script: the provider's own doStream, then the lean one, read from its web stream
+ * and from its own reader (which must give the same parts).
+ */
 async function bothWays(reply: ScriptedReply) {
-  fake.script(reply, reply);
+  fake.script(reply, reply, reply);
   const sdk = sameIds(await parts(providerModel()));
   const sdkRequest = fake.modelRequests.at(-1);
   const lean = sameIds(await parts(withLeanStreaming(providerModel(), http)));
   const leanRequest = fake.modelRequests.at(-1);
+  const own = sameIds(await parts(withLeanStreaming(providerModel(), http), call(), 'own'));
+  expect(own).toEqual(lean);
   return { sdk, lean, sdkRequest, leanRequest };
 }
 
@@ -204,5 +214,43 @@ describe('withLeanStreaming (Chat Completions streams without web-stream stages)
       })(),
     ).rejects.toThrow();
     await expect.poll(() => fake.disconnects - before, { timeout: 5000 }).toBe(2);
+  });
+
+  it('stops the upstream call when its own reader cancels or the call is aborted', async () => {
+    const model = withLeanStreaming(providerModel(), http);
+    const before = fake.disconnects;
+    fake.script({ hang: true, text: 'first words' });
+    const reader = partReaderOf(await model.doStream(call()));
+    await reader.read();
+    await reader.cancel();
+    expect(await reader.read()).toEqual({ done: true, value: undefined });
+
+    fake.script({ hang: true, text: 'first words' });
+    const controller = new AbortController();
+    const second = partReaderOf(await model.doStream(call({ abortSignal: controller.signal })));
+    await second.read();
+    controller.abort();
+    await expect(
+      (async () => {
+        for (;;) if ((await second.read()).done) return;
+      })(),
+    ).rejects.toThrow();
+    await expect.poll(() => fake.disconnects - before, { timeout: 5000 }).toBe(2);
+  });
+
+  it('pauses the socket for a reader that is behind and resumes it, losing nothing', async () => {
+    const words = Array.from({ length: 60 }, (_, index) => `w${index}`);
+    fake.script({ text: words.join(' '), chunkDelayMs: 2 });
+    const reader = partReaderOf(await withLeanStreaming(providerModel(), http).doStream(call()));
+    // The answer keeps arriving while nobody reads: more parts than the queue holds before it pauses (a
+    // socket left paused would never end, and this test would time out).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    let text = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (value.type === 'text-delta') text += value.delta;
+    }
+    expect(text).toBe(words.join(' '));
   });
 });

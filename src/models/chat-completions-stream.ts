@@ -25,7 +25,7 @@ import type {
 } from '@ai-sdk/provider';
 import { combineHeaders, getRuntimeEnvironmentUserAgent, VERSION, withUserAgentSuffix } from '@ai-sdk/provider-utils';
 import { connectionError, httpError, streamError } from './chat-completions-errors.js';
-import { ChatStream } from './chat-completions-parts.js';
+import { ChatStream, type PartReader } from './chat-completions-parts.js';
 import type { HttpFetch, HttpStreamResponse } from './http-fetch.js';
 
 /** The members of `@ai-sdk/openai`'s Chat Completions model this wrapper calls. */
@@ -65,16 +65,31 @@ export function withLeanStreaming(model: LanguageModelV3, http: HttpFetch): Lang
   return lean;
 }
 
+/** What `doStream` resolves with here: the provider's result, plus the parts' own reader ({@link partReaderOf}). */
+interface LeanStreamResult {
+  /** A web stream over the parts, made when first read (see {@link ChatStream}). */
+  readonly stream: ReadableStream<LanguageModelV3StreamPart>;
+  request: { body: unknown };
+  response: { headers: Record<string, string> };
+  [PART_READER]: PartReader;
+}
+
+const PART_READER = Symbol('agentos.partReader');
+
+/**
+ * The reader of a `doStream` result: the lean stream's own queue when it is one of {@link withLeanStreaming}'s
+ * (no web stream is made), else a reader of its web stream. Read it or its `stream`, not both.
+ */
+export function partReaderOf(result: { stream: ReadableStream<LanguageModelV3StreamPart> }): PartReader {
+  return (result as Partial<LeanStreamResult>)[PART_READER] ?? result.stream.getReader();
+}
+
 /** One streamed call. Resolves once the first output arrives, as the provider's does. */
 async function streamChat(
   model: ChatModelInternals,
   options: LanguageModelV3CallOptions,
   http: HttpFetch,
-): Promise<{
-  stream: ReadableStream<LanguageModelV3StreamPart>;
-  request: { body: unknown };
-  response: { headers: Record<string, string> };
-}> {
+): Promise<LeanStreamResult> {
   const { args, warnings } = await model.getArgs(options);
   const body = { ...args, stream: true, stream_options: { include_usage: true } };
   const url = model.config.url({ path: '/chat/completions', modelId: model.modelId });
@@ -100,8 +115,16 @@ async function streamChat(
     throw await httpError(answer, url, body, responseHeaders);
   }
   return new Promise((resolve, reject) => {
-    const call = new ChatStream(warnings, answer.body, {
-      onOutput: (stream) => resolve({ stream, request: { body }, response: { headers: responseHeaders } }),
+    const call: ChatStream = new ChatStream(warnings, answer.body, {
+      onOutput: () =>
+        resolve({
+          get stream() {
+            return call.webStream();
+          },
+          request: { body },
+          response: { headers: responseHeaders },
+          [PART_READER]: call,
+        }),
       onEarlyError: (frame) => reject(streamError(frame, url, body, responseHeaders)),
       onEarlyFailure: reject,
     });

@@ -39,6 +39,8 @@ import {
   prepareToolsAndToolChoice,
   standardizePrompt,
 } from 'ai/internal';
+import type { PartReader } from '../../models/chat-completions-parts.js';
+import { partReaderOf } from '../../models/chat-completions-stream.js';
 
 /** A part of the loop's output: the subset of the SDK's full-stream parts the runner consumes. */
 export type ModelLoopPart = TextStreamPart<ToolSet>;
@@ -286,7 +288,7 @@ export function createModelLoop(options: ModelLoopOptions): ModelLoop {
     const responseMessages = loop.responseMessages;
     for (let step = 0; ; step++) {
       options.onStepRequest?.();
-      let reader: ReadableStreamDefaultReader<LanguageModelV3StreamPart> | undefined;
+      let reader: PartReader | undefined;
       let generated: LanguageModelV3StreamPart[] = [];
       const stepMessages = [...prompt.messages, ...responseMessages];
       try {
@@ -305,7 +307,8 @@ export function createModelLoop(options: ModelLoopOptions): ModelLoop {
           includeRawChunks: false,
         };
         if (options.generate) generated = generatedParts(await retry(() => model.doGenerate(call)));
-        else reader = (await retry(() => model.doStream(call))).stream.getReader();
+        // The lean `openai:` stream is read from its own queue, without a web stream per call.
+        else reader = partReaderOf(await retry(() => model.doStream(call)));
       } catch (error) {
         yield abortSignal.aborted ? { type: 'abort' } : { type: 'error', error };
         return;
