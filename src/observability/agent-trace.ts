@@ -64,10 +64,26 @@ function text(value: unknown): string {
 }
 
 /** One run's spans; create through `Observability.startAgentRun`. */
+/**
+ * A span time for now, as a performance timestamp: the SDK takes a number no later than `performance.now()`
+ * for one and corrects it to the wall clock as it does the times it takes itself, so the chat spans line up
+ * with the agent span to the sub-millisecond.
+ */
+function spanNow(): number {
+  return performance.now();
+}
+
 export class AgentRunTrace implements RunObserver {
   private readonly span: Span;
-  private readonly context: Context;
-  private chat: Span | undefined;
+  private readonly parent: Context;
+  /** The agent span's context, made when first needed (a tool span, a recall, `run`). */
+  private agentContext: Context | undefined;
+  /**
+   * When the open step's model call was sent. Its `chat` span is made when the step ends, with this start:
+   * an SDK span open for a whole streamed answer held about 1 KB of heap per open run (issue 4), and
+   * nothing nests under a chat span.
+   */
+  private chatStartedAt: number | undefined;
   private chatText = '';
   private chatRequested = false;
   /** When the model finished its part of a step: the first tool call starts the tools' part. */
@@ -86,6 +102,7 @@ export class AgentRunTrace implements RunObserver {
     this.model = rest.join(':') || info.modelId;
     const capture = tracing.captureContent;
     const parent = info.parent ?? context.active();
+    this.parent = parent;
     this.span = tracing.tracer.startSpan(
       `invoke_agent ${info.agentName}`,
       {
@@ -105,18 +122,18 @@ export class AgentRunTrace implements RunObserver {
       },
       parent,
     );
-    this.context = trace.setSpan(parent, this.span);
     instruments.activeRuns.inc();
   }
 
   /** The context of the agent span: the parent of spans opened for the run outside the loop (memory recall). */
   get spanContext(): Context {
-    return this.context;
+    this.agentContext ??= trace.setSpan(this.parent, this.span);
+    return this.agentContext;
   }
 
   /** Runs the agent loop with the agent span active, so spans opened inside nest under it. */
   run<T>(fn: () => Promise<T>): Promise<T> {
-    return context.with(this.context, fn);
+    return context.with(this.spanContext, fn);
   }
 
   onModelRequest(): void {
@@ -135,30 +152,40 @@ export class AgentRunTrace implements RunObserver {
         if (this.tracing.captureContent) this.chatText += part.text;
         break;
       case 'tool-call':
-        this.toolsStartedAt ??= Date.now();
+        this.toolsStartedAt ??= spanNow();
         break;
       case 'finish-step':
         this.endChat(part);
         break;
-      case 'error':
-        if (this.chat) {
-          recordFailure(this.chat, part.error);
-          this.chat.end();
-          this.chat = undefined;
+      case 'error': {
+        const chat = this.openChat();
+        if (chat) {
+          recordFailure(chat, part.error);
+          chat.end(spanNow());
         }
         break;
+      }
       default:
         break;
     }
   }
 
   private startChat(): void {
-    this.chat?.end();
+    this.openChat()?.end(spanNow());
     this.chatText = '';
     this.toolsStartedAt = undefined;
-    this.chat = this.tracing.tracer.startSpan(
+    this.chatStartedAt = spanNow();
+  }
+
+  /** The open step's `chat` span, made now with the step's start time (see {@link chatStartedAt}); the step is then closed. */
+  private openChat(): Span | undefined {
+    const startTime = this.chatStartedAt;
+    if (startTime === undefined) return undefined;
+    this.chatStartedAt = undefined;
+    return this.tracing.tracer.startSpan(
       `chat ${this.model}`,
       {
+        startTime,
         attributes: {
           [GEN_AI.operationName]: 'chat',
           [GEN_AI.providerName]: this.provider,
@@ -166,12 +193,12 @@ export class AgentRunTrace implements RunObserver {
           [GEN_AI.conversationId]: this.info.sessionId,
         },
       },
-      this.context,
+      this.spanContext,
     );
   }
 
   private endChat(part: Extract<TextStreamPart<ToolSet>, { type: 'finish-step' }>): void {
-    const chat = this.chat;
+    const chat = this.openChat();
     if (!chat) return;
     const input = part.usage.inputTokens ?? 0;
     const output = part.usage.outputTokens ?? 0;
@@ -191,8 +218,7 @@ export class AgentRunTrace implements RunObserver {
     });
     chat.setStatus({ code: SpanStatusCode.OK });
     // The SDK reports a step's end after its tools ran; the model's own part ended when tools began.
-    chat.end(this.toolsStartedAt);
-    this.chat = undefined;
+    chat.end(this.toolsStartedAt ?? spanNow());
   }
 
   async wrapTool<T>(
@@ -201,7 +227,7 @@ export class AgentRunTrace implements RunObserver {
     args: unknown,
     fn: (tracing: { withSpan: ToolSpanOpener }) => Promise<T>,
   ): Promise<T> {
-    this.toolsStartedAt ??= Date.now();
+    this.toolsStartedAt ??= spanNow();
     const span = this.tracing.tracer.startSpan(
       `execute_tool ${toolName}`,
       {
@@ -212,10 +238,10 @@ export class AgentRunTrace implements RunObserver {
           ...(this.tracing.captureContent ? { [GEN_AI.toolArguments]: text(args) } : {}),
         },
       },
-      this.context,
+      this.spanContext,
     );
     try {
-      const toolContext = trace.setSpan(this.context, span);
+      const toolContext = trace.setSpan(this.spanContext, span);
       const tracing: { withSpan: ToolSpanOpener } = {
         withSpan: (options, inner) =>
           withSpan(this.tracing.tracer, { ...options, parent: toolContext }, (_span, spanContext) =>
@@ -237,8 +263,7 @@ export class AgentRunTrace implements RunObserver {
 
   /** Closes the agent span and counts the run. Call once. */
   end(outcome: AgentRunOutcome): void {
-    this.chat?.end();
-    this.chat = undefined;
+    this.openChat()?.end(spanNow());
     const cost = this.prices.cost(this.info.modelId, outcome.inputTokens, outcome.outputTokens);
     this.span.setAttributes({
       [GEN_AI.inputTokens]: outcome.inputTokens,

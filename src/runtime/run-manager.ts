@@ -462,8 +462,8 @@ export class RunManager {
     workspaceId: string,
     request: StartRunRequest,
     agent: AgentConfig,
-    /** The run's agent span: the recall's `embeddings` span nests under it. */
-    traceParent?: AgentRunInfo['parent'],
+    /** The run's trace: the recall's `embeddings` span nests under its agent span. */
+    traced?: { readonly spanContext: NonNullable<AgentRunInfo['parent']> },
   ): Promise<RecallResult | undefined> {
     if (!agent.memory || !this.options.memory) return undefined;
     try {
@@ -471,7 +471,7 @@ export class RunManager {
         workspaceId,
         userId: request.userId ?? null,
         message: request.message,
-        traceParent,
+        traceParent: traced?.spanContext,
       });
     } catch (error) {
       this.options.logger.warn({ err: error, agent: agent.id }, 'memory recall failed');
@@ -513,7 +513,7 @@ export class RunManager {
           : newSession
             ? Promise.resolve([])
             : this.history(workspaceId, sessionId, agent),
-        resume ? Promise.resolve(undefined) : this.recall(workspaceId, request, agent, traced?.spanContext),
+        resume ? Promise.resolve(undefined) : this.recall(workspaceId, request, agent, traced),
       ]);
       const agentTools = this.options.tools(agent);
       // Continuing: the paused calls' results first, then the loop resumes right after them.

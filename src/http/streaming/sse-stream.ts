@@ -23,6 +23,89 @@ export interface SseStream {
 
 const HEARTBEAT_MS = 15_000;
 
+/**
+ * The open streams, for one heartbeat timer shared by all (a timer per stream was a few hundred bytes of
+ * heap per open run, issue 4). A stream leaves the set when it ends or its client goes away.
+ */
+const open = new Set<SseResponse>();
+let heartbeat: NodeJS.Timeout | undefined;
+
+function startHeartbeat(stream: SseResponse): void {
+  open.add(stream);
+  if (heartbeat) return;
+  heartbeat = setInterval(() => {
+    for (const each of open) each.beat();
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+}
+
+function stopHeartbeat(stream: SseResponse): void {
+  open.delete(stream);
+  if (open.size > 0 || !heartbeat) return;
+  clearInterval(heartbeat);
+  heartbeat = undefined;
+}
+
+/** One open stream: a class rather than closures over the response, the smallest heap per open run. */
+class SseResponse implements SseStream {
+  private ended = false;
+  private disconnected: boolean;
+  /** Usually one (the run's cancellation); an array only for more. */
+  private listeners: (() => void) | (() => void)[] | undefined;
+
+  constructor(private readonly raw: FastifyReply['raw']) {
+    // The client may already be gone (it left while the run was being created): 'close' has fired.
+    this.disconnected = raw.destroyed || raw.socket?.destroyed === true;
+    raw.on('close', () => this.onClose());
+    if (!this.disconnected) startHeartbeat(this);
+  }
+
+  get closed(): boolean {
+    return this.ended || this.disconnected;
+  }
+
+  sendEvent(event: RunEvent): void {
+    this.write(formatSseFrame({ id: event.event_index, event: event.event, data: event }));
+  }
+
+  sendControl(event: string, data: unknown): void {
+    this.write(formatSseFrame({ event, data }));
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    stopHeartbeat(this);
+    if (!this.disconnected) this.raw.end();
+  }
+
+  onDisconnect(listener: () => void): void {
+    if (this.disconnected) listener();
+    else if (this.listeners === undefined) this.listeners = listener;
+    else if (Array.isArray(this.listeners)) this.listeners.push(listener);
+    else this.listeners = [this.listeners, listener];
+  }
+
+  /** A comment line, so proxies and clients see the idle stream is alive. */
+  beat(): void {
+    this.write(SSE_HEARTBEAT);
+  }
+
+  private write(frame: string): void {
+    if (!this.ended && !this.disconnected) this.raw.write(frame);
+  }
+
+  private onClose(): void {
+    stopHeartbeat(this);
+    if (this.ended) return;
+    this.disconnected = true;
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    if (typeof listeners === 'function') listeners();
+    else for (const listener of listeners ?? []) listener();
+  }
+}
+
 /** Hijacks the reply and opens the event stream. */
 export function openSseStream(reply: FastifyReply): SseStream {
   reply.hijack();
@@ -38,38 +121,5 @@ export function openSseStream(reply: FastifyReply): SseStream {
     'x-accel-buffering': 'no',
   });
   raw.flushHeaders();
-  let ended = false;
-  // The client may already be gone (it left while the run was being created): 'close' has fired.
-  let disconnected = raw.destroyed || raw.socket?.destroyed === true;
-  const listeners: (() => void)[] = [];
-  const heartbeat = setInterval(() => {
-    if (!ended && !disconnected) raw.write(SSE_HEARTBEAT);
-  }, HEARTBEAT_MS);
-  heartbeat.unref();
-  raw.on('close', () => {
-    clearInterval(heartbeat);
-    if (ended) return;
-    disconnected = true;
-    for (const listener of listeners.splice(0)) listener();
-  });
-  const write = (frame: string) => {
-    if (!ended && !disconnected) raw.write(frame);
-  };
-  return {
-    sendEvent: (event) => write(formatSseFrame({ id: event.event_index, event: event.event, data: event })),
-    sendControl: (event, data) => write(formatSseFrame({ event, data })),
-    end: () => {
-      if (ended) return;
-      ended = true;
-      clearInterval(heartbeat);
-      if (!disconnected) raw.end();
-    },
-    get closed() {
-      return ended || disconnected;
-    },
-    onDisconnect: (listener) => {
-      if (disconnected) listener();
-      else listeners.push(listener);
-    },
-  };
+  return new SseResponse(raw);
 }

@@ -145,8 +145,9 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunResult> {
   const [provider] = input.modelId.split(':');
   const userMessage: ModelMessage = { role: 'user', content: input.message };
   const added: ModelMessage[] = input.messageInHistory ? [] : [userMessage];
-  const tools = new Map<string, ToolExecution>();
-  const toolStarted = new Map<string, number>();
+  // Made at the first tool call: most runs call none, and an open streaming run should hold little (issue 4).
+  let tools: Map<string, { execution: ToolExecution; startedAt: number }> | undefined;
+  const executions = () => Array.from(tools?.values() ?? [], (call) => call.execution);
   let content = '';
   let firstTokenAt: number | undefined;
   let stepStarted = started;
@@ -210,25 +211,27 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunResult> {
             tool_args: (part.input ?? {}) as Record<string, unknown>,
             created_at: new Date().toISOString(),
           };
-          tools.set(part.toolCallId, execution);
-          toolStarted.set(part.toolCallId, now());
+          tools ??= new Map();
+          tools.set(part.toolCallId, { execution, startedAt: now() });
           input.emit({ event: 'ToolCallStarted', tool: execution });
           break;
         }
         case 'tool-result': {
-          const execution = tools.get(part.toolCallId);
-          if (!execution) break;
+          const call = tools?.get(part.toolCallId);
+          if (!call) break;
+          const { execution } = call;
           execution.result = resultText(part.output);
-          execution.metrics = { time: Math.round(now() - (toolStarted.get(part.toolCallId) ?? now())) / 1000 };
+          execution.metrics = { time: Math.round(now() - call.startedAt) / 1000 };
           input.emit({ event: 'ToolCallCompleted', tool: execution, content: execution.result });
           break;
         }
         case 'tool-error': {
-          const execution = tools.get(part.toolCallId);
-          if (!execution) break;
+          const call = tools?.get(part.toolCallId);
+          if (!call) break;
+          const { execution } = call;
           execution.tool_call_error = true;
           execution.result = errorMessage(part.error);
-          execution.metrics = { time: Math.round(now() - (toolStarted.get(part.toolCallId) ?? now())) / 1000 };
+          execution.metrics = { time: Math.round(now() - call.startedAt) / 1000 };
           input.emit({ event: 'ToolCallError', tool: execution, error: execution.result });
           break;
         }
@@ -273,7 +276,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunResult> {
   const pending =
     aborted || failure
       ? []
-      : [...tools.values()].filter(
+      : executions().filter(
           (execution) => gated.has(execution.tool_name) && execution.result === undefined && !execution.tool_call_error,
         );
   // A pause ends the stream with RunPaused (Agno), not with the content's completion.
@@ -287,7 +290,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunResult> {
     status: aborted ? 'cancelled' : failure ? 'error' : pending.length > 0 ? 'paused' : 'completed',
     content,
     messages,
-    tools: [...tools.values()],
+    tools: executions(),
     metrics: metrics(),
     ...(finishReason === undefined ? {} : { finishReason }),
     ...(failure ? { error: failure } : {}),

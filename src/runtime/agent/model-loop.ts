@@ -315,7 +315,8 @@ export function createModelLoop(options: ModelLoopOptions): ModelLoop {
       }
 
       const content: StepContent[] = [];
-      const texts = new Map<string, StepContent & { type: 'text' | 'reasoning' }>();
+      // Open text and reasoning parts by id; made at the first (a tool-only step has none).
+      let texts: Map<string, StepContent & { type: 'text' | 'reasoning' }> | undefined;
       const calls: ToolCallPart[] = [];
       const toExecute: ToolCallPart[] = [];
       const outputs: ToolOutputPart[] = [];
@@ -351,6 +352,7 @@ export function createModelLoop(options: ModelLoopOptions): ModelLoop {
           switch (chunk.type) {
             case 'text-start': {
               const part = { type: 'text' as const, text: '', providerMetadata: chunk.providerMetadata };
+              texts ??= new Map();
               texts.set(`text:${chunk.id}`, part);
               content.push(part);
               output = true;
@@ -358,7 +360,7 @@ export function createModelLoop(options: ModelLoopOptions): ModelLoop {
             }
             case 'text-delta': {
               output = true;
-              const part = texts.get(`text:${chunk.id}`);
+              const part = texts?.get(`text:${chunk.id}`);
               if (part) {
                 part.text += chunk.delta;
                 if (chunk.providerMetadata != null) part.providerMetadata = chunk.providerMetadata;
@@ -371,13 +373,14 @@ export function createModelLoop(options: ModelLoopOptions): ModelLoop {
             case 'text-end':
             case 'reasoning-end': {
               const key = `${chunk.type === 'text-end' ? 'text' : 'reasoning'}:${chunk.id}`;
-              const part = texts.get(key);
+              const part = texts?.get(key);
               if (part && chunk.providerMetadata != null) part.providerMetadata = chunk.providerMetadata;
-              texts.delete(key);
+              texts?.delete(key);
               break;
             }
             case 'reasoning-start': {
               const part = { type: 'reasoning' as const, text: '', providerMetadata: chunk.providerMetadata };
+              texts ??= new Map();
               texts.set(`reasoning:${chunk.id}`, part);
               content.push(part);
               output = true;
@@ -385,7 +388,7 @@ export function createModelLoop(options: ModelLoopOptions): ModelLoop {
             }
             case 'reasoning-delta': {
               output = true;
-              const part = texts.get(`reasoning:${chunk.id}`);
+              const part = texts?.get(`reasoning:${chunk.id}`);
               if (part) {
                 part.text += chunk.delta;
                 if (chunk.providerMetadata != null) part.providerMetadata = chunk.providerMetadata;
