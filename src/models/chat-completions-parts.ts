@@ -56,13 +56,19 @@ export class ChatStream implements PartReader {
   constructor(
     warnings: SharedV3Warning[],
     private readonly body: NodeJS.ReadableStream & { destroy(error?: Error): void },
-    private readonly on: {
-      /** The first output (or the end) arrived: the call resolves with this stream. */
-      onOutput(): void;
-      onEarlyError(frame: unknown): void;
-      /** The body failed (abort, cut connection) before the stream was handed over. */
-      onEarlyFailure(error: Error): void;
-    },
+    /**
+     * Until the stream is handed over (or fails first); dropped then, with the request body, URL and
+     * headers its callbacks hold for the call's errors, so an open stream does not keep them.
+     */
+    private on:
+      | {
+          /** The first output (or the end) arrived: the call resolves with this stream. */
+          onOutput(): void;
+          onEarlyError(frame: unknown): void;
+          /** The body failed (abort, cut connection) before the stream was handed over. */
+          onEarlyFailure(error: Error): void;
+        }
+      | undefined,
   ) {
     this.push({ type: 'stream-start', warnings });
   }
@@ -124,7 +130,7 @@ export class ChatStream implements PartReader {
       waiting?.reject(error);
       if (this.released) return;
       this.released = true;
-      this.on.onEarlyFailure(error);
+      this.takeCallbacks()?.onEarlyFailure(error);
     });
   }
 
@@ -132,7 +138,14 @@ export class ChatStream implements PartReader {
   private release(): void {
     if (this.released) return;
     this.released = true;
-    this.on.onOutput();
+    this.takeCallbacks()?.onOutput();
+  }
+
+  /** The caller's callbacks, once: whichever of them is called, none is needed after. */
+  private takeCallbacks() {
+    const on = this.on;
+    this.on = undefined;
+    return on;
   }
 
   private push(part: Part): void {
@@ -207,7 +220,7 @@ export class ChatStream implements PartReader {
         // An error before any output fails the call itself, so it can be retried like an HTTP error.
         this.closed = true;
         this.body.destroy();
-        this.on.onEarlyError(value.error);
+        this.takeCallbacks()?.onEarlyError(value.error);
         return;
       }
       this.fail(value.error);

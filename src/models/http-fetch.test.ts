@@ -58,6 +58,33 @@ describe('createHttpFetch under @ai-sdk/openai', () => {
     expect(viaHttp?.headers['content-type']).toBe(viaGlobal?.headers['content-type']);
   });
 
+  it('sends host and content-length as the global fetch does, and a caller host header instead of its own', async () => {
+    const seen: Record<string, string | string[] | undefined>[] = [];
+    const server = createHttpServer((req, res) => {
+      seen.push(req.headers);
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/echo`;
+    try {
+      const body = JSON.stringify({ greeting: 'hé' });
+      for (const send of [fetch, fetches.http]) {
+        const response = await send(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        expect(await response.text()).toBe('ok');
+      }
+      await (await fetches.http(url, { headers: { host: 'api.example.test' } })).text();
+      const [viaGlobal, viaHttp, ownHost] = seen;
+      expect(viaHttp?.host).toBe(viaGlobal?.host);
+      expect(viaHttp?.['content-length']).toBe(String(Buffer.byteLength(body)));
+      expect(viaHttp?.['content-length']).toBe(viaGlobal?.['content-length']);
+      expect(viaHttp?.['content-type']).toBe('application/json');
+      expect(ownHost?.host).toBe('api.example.test');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('streams the same deltas, tool calls and usage', async () => {
     const results = [];
     for (const kind of ['global', 'http'] as const) {
