@@ -40,6 +40,8 @@ export class ChatStream implements PartReader {
   /** Made on the first tool-call delta: most answers are text, and it holds four collections. */
   private tools: StreamingToolCallTracker | undefined;
   private pending = '';
+  /** Bytes after the last newline so far: a line, maybe a character, cut by the network. */
+  private partialLine: Buffer | undefined;
   private readonly data: string[] = [];
   private released = false;
   private closed = false;
@@ -114,9 +116,9 @@ export class ChatStream implements PartReader {
   }
 
   start(): void {
-    this.body.setEncoding('utf8');
-    this.body.on('data', (text: string) => this.readText(text));
+    this.body.on('data', (bytes: Buffer) => this.readBytes(bytes));
     this.body.on('end', () => {
+      if (this.partialLine) this.readText(this.partialLine.toString('utf8'));
       this.readText('\n\n');
       this.finish();
     });
@@ -176,6 +178,24 @@ export class ChatStream implements PartReader {
     const waiting = this.waiting;
     this.waiting = undefined;
     waiting?.resolve({ done: true, value: undefined });
+  }
+
+  /**
+   * Decodes whole lines only. A newline byte is never part of a multi-byte UTF-8 character, so text up to
+   * the last one decodes alone; the rest waits for the next bytes. (A string decoder on the body does the
+   * same at about 0.3 KB of heap per open call.)
+   */
+  private readBytes(bytes: Buffer): void {
+    const last = bytes.lastIndexOf(10);
+    if (last < 0) {
+      this.partialLine = this.partialLine ? Buffer.concat([this.partialLine, bytes]) : Buffer.from(bytes);
+      return;
+    }
+    const lines = bytes.subarray(0, last + 1);
+    const text = this.partialLine ? Buffer.concat([this.partialLine, lines]).toString('utf8') : lines.toString('utf8');
+    // A copy: a slice would keep the whole chunk the socket read alive.
+    this.partialLine = last + 1 < bytes.length ? Buffer.from(bytes.subarray(last + 1)) : undefined;
+    this.readText(text);
   }
 
   /** Splits SSE lines; a blank line ends an event, whose `data:` lines form the chunk. */

@@ -193,6 +193,35 @@ describe('withLeanStreaming (Chat Completions streams without web-stream stages)
     }
   });
 
+  it('decodes characters the network cut in two, and a last line without a newline', async () => {
+    const first = Buffer.from(
+      'data: {"id":"c1","model":"m","created":1,"choices":[{"index":0,"delta":{"content":"Grüße 👋"}}]}\n\n',
+    );
+    // Cut inside the two-byte ü and inside the four-byte emoji; the body ends without a newline.
+    const cuts = [first.indexOf('ü') + 1, first.indexOf(Buffer.from('👋')) + 2];
+    const writes = [first.subarray(0, cuts[0]), first.subarray(cuts[0], cuts[1]), first.subarray(cuts[1])];
+    const server = createServer(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const bytes of writes) {
+        res.write(bytes);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      res.end(
+        'data: {"id":"c1","model":"m","created":1,"choices":[{"index":0,"delta":{"content":"!"},"finish_reason":"stop"}]}',
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    try {
+      const received = await parts(withLeanStreaming(providerModel(base), http), call(), 'own');
+      const text = received.flatMap((part) => (part.type === 'text-delta' ? [part.delta] : [])).join('');
+      expect(text).toBe('Grüße 👋!');
+      expect(received.at(-1)).toMatchObject({ type: 'finish', finishReason: { unified: 'stop' } });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('stops the upstream call when the reader cancels or the call is aborted', async () => {
     const model = withLeanStreaming(providerModel(), http);
     const before = fake.disconnects;
