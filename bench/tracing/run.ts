@@ -214,6 +214,8 @@ try {
 } finally {
   for (const child of children) child.kill('SIGTERM');
   await sleep(500);
-  rmSync(dir, { recursive: true, force: true });
+  // AGENTOS_BENCH_KEEP=1 leaves the files (e.g. on.traces.db for writer.ts).
+  if (process.env.AGENTOS_BENCH_KEEP === '1') console.log(`files kept in ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);
