@@ -63,7 +63,6 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-/** One run's spans; create through `Observability.startAgentRun`. */
 /**
  * A span time for now, as a performance timestamp: the SDK takes a number no later than `performance.now()`
  * for one and corrects it to the wall clock as it does the times it takes itself, so the chat spans line up
@@ -73,6 +72,7 @@ function spanNow(): number {
   return performance.now();
 }
 
+/** One run's spans; create through `Observability.startAgentRun`. */
 export class AgentRunTrace implements RunObserver {
   private readonly span: Span;
   private readonly parent: Context;
