@@ -63,15 +63,6 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-/**
- * A span time for now, as a performance timestamp: the SDK takes a number no later than `performance.now()`
- * for one and corrects it to the wall clock as it does the times it takes itself, so the chat spans line up
- * with the agent span to the sub-millisecond.
- */
-function spanNow(): number {
-  return performance.now();
-}
-
 /** One run's spans; create through `Observability.startAgentRun`. */
 export class AgentRunTrace implements RunObserver {
   private readonly span: Span;
@@ -79,11 +70,13 @@ export class AgentRunTrace implements RunObserver {
   /** The agent span's context, made when first needed (a tool span, a recall, `run`). */
   private agentContext: Context | undefined;
   /**
-   * When the open step's model call was sent. Its `chat` span is made when the step ends, with this start:
-   * an SDK span open for a whole streamed answer held about 1 KB of heap per open run (issue 4), and
-   * nothing nests under a chat span.
+   * When the open step's model call was sent (`Date.now()`, as the SDK stamps a span it starts itself). Its
+   * `chat` span is made when the step ends, with this start: an SDK span open for a whole streamed answer
+   * held about 1 KB of heap per open run (issue 4), and nothing nests under a chat span.
    */
   private chatStartedAt: number | undefined;
+  /** `performance.now()` at the same moment: the span's end is its start plus the time since, as the SDK's own. */
+  private chatStartedPerf = 0;
   private chatText = '';
   private chatRequested = false;
   /** When the model finished its part of a step: the first tool call starts the tools' part. */
@@ -152,7 +145,7 @@ export class AgentRunTrace implements RunObserver {
         if (this.tracing.captureContent) this.chatText += part.text;
         break;
       case 'tool-call':
-        this.toolsStartedAt ??= spanNow();
+        this.toolsStartedAt ??= Date.now();
         break;
       case 'finish-step':
         this.endChat(part);
@@ -160,8 +153,8 @@ export class AgentRunTrace implements RunObserver {
       case 'error': {
         const chat = this.openChat();
         if (chat) {
-          recordFailure(chat, part.error);
-          chat.end(spanNow());
+          recordFailure(chat.span, part.error);
+          chat.span.end(chat.now);
         }
         break;
       }
@@ -171,18 +164,23 @@ export class AgentRunTrace implements RunObserver {
   }
 
   private startChat(): void {
-    this.openChat()?.end(spanNow());
+    this.endOpenChat();
     this.chatText = '';
     this.toolsStartedAt = undefined;
-    this.chatStartedAt = spanNow();
+    this.chatStartedAt = Date.now();
+    this.chatStartedPerf = performance.now();
   }
 
-  /** The open step's `chat` span, made now with the step's start time (see {@link chatStartedAt}); the step is then closed. */
-  private openChat(): Span | undefined {
+  /**
+   * The open step's `chat` span, made now with the step's start time (see {@link chatStartedAt}), and the
+   * time now on its clock; the step is then closed.
+   */
+  private openChat(): { span: Span; now: number } | undefined {
     const startTime = this.chatStartedAt;
     if (startTime === undefined) return undefined;
     this.chatStartedAt = undefined;
-    return this.tracing.tracer.startSpan(
+    const now = startTime + (performance.now() - this.chatStartedPerf);
+    const span = this.tracing.tracer.startSpan(
       `chat ${this.model}`,
       {
         startTime,
@@ -195,11 +193,19 @@ export class AgentRunTrace implements RunObserver {
       },
       this.spanContext,
     );
+    return { span, now };
+  }
+
+  /** Ends a step's chat span that no finish reached (a new request, the run's end). */
+  private endOpenChat(): void {
+    const chat = this.openChat();
+    chat?.span.end(chat.now);
   }
 
   private endChat(part: Extract<TextStreamPart<ToolSet>, { type: 'finish-step' }>): void {
-    const chat = this.openChat();
-    if (!chat) return;
+    const opened = this.openChat();
+    if (!opened) return;
+    const chat = opened.span;
     const input = part.usage.inputTokens ?? 0;
     const output = part.usage.outputTokens ?? 0;
     chat.setAttributes({
@@ -218,7 +224,7 @@ export class AgentRunTrace implements RunObserver {
     });
     chat.setStatus({ code: SpanStatusCode.OK });
     // The SDK reports a step's end after its tools ran; the model's own part ended when tools began.
-    chat.end(this.toolsStartedAt ?? spanNow());
+    chat.end(this.toolsStartedAt ?? opened.now);
   }
 
   async wrapTool<T>(
@@ -227,7 +233,7 @@ export class AgentRunTrace implements RunObserver {
     args: unknown,
     fn: (tracing: { withSpan: ToolSpanOpener }) => Promise<T>,
   ): Promise<T> {
-    this.toolsStartedAt ??= spanNow();
+    this.toolsStartedAt ??= Date.now();
     const span = this.tracing.tracer.startSpan(
       `execute_tool ${toolName}`,
       {
@@ -263,7 +269,7 @@ export class AgentRunTrace implements RunObserver {
 
   /** Closes the agent span and counts the run. Call once. */
   end(outcome: AgentRunOutcome): void {
-    this.openChat()?.end(spanNow());
+    this.endOpenChat();
     const cost = this.prices.cost(this.info.modelId, outcome.inputTokens, outcome.outputTokens);
     this.span.setAttributes({
       [GEN_AI.inputTokens]: outcome.inputTokens,

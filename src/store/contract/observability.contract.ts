@@ -34,6 +34,21 @@ function root(traceId: string, spanId: string, attributes: Record<string, unknow
 /** Registers the observability contract; `store()` returns the suite's store (cleared before each test). */
 export function runObservabilityContract(store: () => Store): void {
   describe('observability', () => {
+    it('lists the spans of a trace by start, and of two started in the same millisecond the one that ended first', async () => {
+      const obs = store().observability;
+      const child = (spanId: string, start: number, end: number) =>
+        span({ traceId: 'order', spanId, parentSpanId: 'root', spanType: 'LLM', startTime: start, endTime: end });
+      await obs.saveSpans([
+        // Span ids in the reverse of the expected order, so the id cannot be what sorts them.
+        child('a-next-call', T0 + 10.6, T0 + 40),
+        child('b-quick-tool', T0 + 10.2, T0 + 10.4),
+        child('c-first-call', T0 + 1, T0 + 10),
+        root('order', 'root', {}),
+      ]);
+      const listed = await obs.listSpans('default', 'order');
+      expect(listed.map((item) => item.spanId)).toEqual(['root', 'c-first-call', 'b-quick-tool', 'a-next-call']);
+    });
+
     it('summarises a trace from spans arriving in any batch order', async () => {
       const obs = store().observability;
       // Children end first, so they are exported before the root.

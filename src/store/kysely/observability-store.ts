@@ -359,7 +359,10 @@ export class KyselyObservabilityStore implements ObservabilityStore {
       .selectAll()
       .where('workspace_id', '=', workspaceId)
       .where('trace_id', '=', traceId)
+      // Start times are stored in whole milliseconds: of two spans started in the same one, the one that
+      // ended first (a quick tool call before the next model call) comes first.
       .orderBy('start_time')
+      .orderBy('end_time')
       .orderBy('span_id')
       .execute();
     return rows.map(toSpan);
