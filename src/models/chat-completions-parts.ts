@@ -39,7 +39,6 @@ export class ChatStream implements PartReader {
   private web: ReadableStream<Part> | undefined;
   /** Made on the first tool-call delta: most answers are text, and it holds four collections. */
   private tools: StreamingToolCallTracker | undefined;
-  private pending = '';
   /** Bytes after the last newline so far: a line, maybe a character, cut by the network. */
   private partialLine: Buffer | undefined;
   private readonly data: string[] = [];
@@ -118,8 +117,8 @@ export class ChatStream implements PartReader {
   start(): void {
     this.body.on('data', (bytes: Buffer) => this.readBytes(bytes));
     this.body.on('end', () => {
-      if (this.partialLine) this.readText(this.partialLine.toString('utf8'));
-      this.readText('\n\n');
+      // The last line may lack its newline; a blank line then ends the last event.
+      this.readText(`${this.partialLine?.toString('utf8') ?? ''}\n\n`);
       this.finish();
     });
     this.body.on('error', (error: Error) => {
@@ -127,9 +126,7 @@ export class ChatStream implements PartReader {
       this.closed = true;
       this.failure = error;
       this.queue.length = 0;
-      const waiting = this.waiting;
-      this.waiting = undefined;
-      waiting?.reject(error);
+      this.takeWaiting()?.reject(error);
       if (this.released) return;
       this.released = true;
       this.takeCallbacks()?.onEarlyFailure(error);
@@ -152,9 +149,8 @@ export class ChatStream implements PartReader {
 
   private push(part: Part): void {
     if (this.closed) return;
-    const waiting = this.waiting;
+    const waiting = this.takeWaiting();
     if (waiting) {
-      this.waiting = undefined;
       waiting.resolve({ done: false, value: part });
       return;
     }
@@ -175,9 +171,14 @@ export class ChatStream implements PartReader {
   private end(): void {
     this.closed = true;
     this.ended = true;
+    this.takeWaiting()?.resolve({ done: true, value: undefined });
+  }
+
+  /** The reader's pending read, once: each is answered by one part, the end or the failure. */
+  private takeWaiting() {
     const waiting = this.waiting;
     this.waiting = undefined;
-    waiting?.resolve({ done: true, value: undefined });
+    return waiting;
   }
 
   /**
@@ -198,14 +199,13 @@ export class ChatStream implements PartReader {
     this.readText(text);
   }
 
-  /** Splits SSE lines; a blank line ends an event, whose `data:` lines form the chunk. */
+  /** Splits SSE lines (`text` ends with a newline); a blank line ends an event, whose `data:` lines form the chunk. */
   private readText(text: string): void {
-    this.pending += text;
     let start = 0;
     for (;;) {
-      const newline = this.pending.indexOf('\n', start);
-      if (newline < 0) break;
-      let line = this.pending.slice(start, newline);
+      const newline = text.indexOf('\n', start);
+      if (newline < 0) return;
+      let line = text.slice(start, newline);
       start = newline + 1;
       if (line.endsWith('\r')) line = line.slice(0, -1);
       if (line === '') {
@@ -219,7 +219,6 @@ export class ChatStream implements PartReader {
       }
       // Comments (`:`), `event:`, `id:` and `retry:` lines carry nothing for Chat Completions.
     }
-    this.pending = this.pending.slice(start);
   }
 
   private event(data: string): void {

@@ -67,7 +67,7 @@ function text(value: unknown): string {
 export class AgentRunTrace implements RunObserver {
   private readonly span: Span;
   private readonly parent: Context;
-  /** The agent span's context, made when first needed (a tool span, a recall, `run`). */
+  /** The agent span's context, made when first needed (a tool span, a recall). */
   private agentContext: Context | undefined;
   /**
    * When the open step's model call was sent (`Date.now()`, as the SDK stamps a span it starts itself). Its
@@ -122,11 +122,6 @@ export class AgentRunTrace implements RunObserver {
   get spanContext(): Context {
     this.agentContext ??= trace.setSpan(this.parent, this.span);
     return this.agentContext;
-  }
-
-  /** Runs the agent loop with the agent span active, so spans opened inside nest under it. */
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    return context.with(this.spanContext, fn);
   }
 
   onModelRequest(): void {
