@@ -6,6 +6,7 @@
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { Logger } from '../logging/logger.js';
 import type { ObservabilityStore, SpanRecord, SpanType, TraceStatus } from '../store/observability-types.js';
+import { RecordingSpan } from './recording-tracer.js';
 import { AGENTOS, GEN_AI } from './semconv.js';
 
 /** `ExportResultCode` of `@opentelemetry/core` (SUCCESS, FAILED), without depending on that package. */
@@ -52,9 +53,10 @@ export function toSpanRecord(span: ReadableSpan): SpanRecord {
     spanType: spanTypeOf(attributes),
     status: STATUS[span.status.code] ?? 'UNSET',
     statusMessage: span.status.message ?? null,
-    startTime: hrToMs(span.startTime),
-    endTime: hrToMs(span.endTime),
-    durationMs: hrToMs(span.duration),
+    // agentos's own spans keep epoch milliseconds; others give OTel's [seconds, nanoseconds].
+    ...(span instanceof RecordingSpan
+      ? { startTime: span.startMs, endTime: span.endMs, durationMs: span.endMs - span.startMs }
+      : { startTime: hrToMs(span.startTime), endTime: hrToMs(span.endTime), durationMs: hrToMs(span.duration) }),
     attributes,
   };
 }

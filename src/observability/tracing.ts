@@ -6,23 +6,22 @@
  * which nests spans of libraries that use the active context, at a CPU cost on Node 20.
  * @module
  */
-import { type Context, context, type Tracer, trace } from '@opentelemetry/api';
+import { randomFillSync } from 'node:crypto';
+import { context, type Tracer, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
   type IdGenerator,
-  NodeTracerProvider,
-  ParentBasedSampler,
-  RandomIdGenerator,
-  type ReadableSpan,
-  type Span,
   type SpanProcessor,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-node';
 import type { TracingConfig } from '../config/observability-schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { ObservabilityStore } from '../store/observability-types.js';
+import { VERSION } from '../version.js';
 import { OtlpJsonExporter } from './otlp-exporter.js';
+import { RecordingTracer } from './recording-tracer.js';
 import { AGENTOS } from './semconv.js';
 import { StoreSpanExporter } from './store-exporter.js';
 
@@ -40,38 +39,35 @@ export interface Tracing {
 /** Keys every span copies from its parent, so the store can file child spans under the right tenant and run. */
 const INHERITED = [AGENTOS.workspaceId] as const;
 
-/** Copies {@link INHERITED} attributes from the parent span at start. */
-class InheritingProcessor implements SpanProcessor {
-  onStart(span: Span, parentContext: Context): void {
-    const parent = trace.getSpan(parentContext) as unknown as { attributes?: Record<string, unknown> } | undefined;
-    const attributes = parent?.attributes;
-    if (!attributes) return;
-    for (const key of INHERITED) {
-      const value = attributes[key];
-      if (typeof value === 'string' && span.attributes[key] === undefined) span.setAttribute(key, value);
-    }
+/** Random bits drawn from the OS in blocks (as `src/runtime/ids.ts`), read out as hex. */
+const pool = Buffer.allocUnsafe(8 * 512);
+let used = pool.length;
+
+function randomHex(bytes: number): string {
+  if (used + bytes > pool.length) {
+    randomFillSync(pool);
+    used = 0;
   }
-  onEnd(_span: ReadableSpan): void {}
-  async forceFlush(): Promise<void> {}
-  async shutdown(): Promise<void> {}
+  used += bytes;
+  return pool.toString('hex', used - bytes, used);
 }
 
 /**
  * Trace ids that start with the time (epoch seconds, as AWS X-Ray's ids do) and end in 96 random bits.
  * The store keys traces and spans by trace id: random ids would put each run's rows on a random page of
  * those B-trees, so every batch rewrote a page per run (most of the export's cost); ordered ids append
- * to the last pages. Span ids stay random (64 bits; unique across all stored spans).
+ * to the last pages. Span ids stay random (64 bits, never all zero: OTel's invalid id).
  */
 export class TimeOrderedIdGenerator implements IdGenerator {
-  private readonly random = new RandomIdGenerator();
-
   generateTraceId(): string {
     const seconds = Math.floor(Date.now() / 1000) >>> 0;
-    return seconds.toString(16).padStart(8, '0') + this.random.generateTraceId().slice(8);
+    return seconds.toString(16).padStart(8, '0') + randomHex(12);
   }
 
   generateSpanId(): string {
-    return this.random.generateSpanId();
+    let id = randomHex(8);
+    while (id === '0000000000000000') id = randomHex(8);
+    return id;
   }
 }
 
@@ -115,26 +111,28 @@ export async function createTracing({ config, store, logger }: CreateTracingOpti
     maxExportBatchSize: config.max_batch_size,
     maxQueueSize: Math.max(config.max_queue_size, config.max_batch_size),
   };
-  const processors: SpanProcessor[] = [
-    new InheritingProcessor(),
-    new BatchSpanProcessor(new StoreSpanExporter(store, logger), batch),
-  ];
+  const processors: SpanProcessor[] = [new BatchSpanProcessor(new StoreSpanExporter(store, logger), batch)];
   if (config.otlp) {
     processors.push(new BatchSpanProcessor(new OtlpJsonExporter(config.otlp, logger), batch));
   }
-  const provider = new NodeTracerProvider({
-    spanProcessors: processors,
+  const tracer = new RecordingTracer({
+    processors,
     idGenerator: new TimeOrderedIdGenerator(),
-    // The SDK's default (every trace) unless a share is set; children follow their trace's decision.
-    ...(config.sample_rate < 1
-      ? { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sample_rate) }) }
-      : {}),
+    // Every trace unless a share is set; children follow their trace's decision (the SDK's ParentBasedSampler).
+    rootSampler: config.sample_rate < 1 ? new TraceIdRatioBasedSampler(config.sample_rate) : undefined,
+    resource: resourceFromAttributes({ 'service.name': 'agentos', 'service.version': VERSION }),
+    instrumentationScope: { name: 'agentos', version: VERSION },
+    inherited: INHERITED,
   });
   return {
     enabled: true,
     captureContent: config.capture_content,
-    tracer: provider.getTracer('agentos'),
-    flush: () => provider.forceFlush(),
-    shutdown: () => provider.shutdown(),
+    tracer,
+    flush: async () => {
+      await Promise.all(processors.map((processor) => processor.forceFlush()));
+    },
+    shutdown: async () => {
+      await Promise.all(processors.map((processor) => processor.shutdown()));
+    },
   };
 }
