@@ -4,6 +4,7 @@
 // schema can be measured without the noise of a whole server on a shared machine.
 //
 // Usage: node --import tsx bench/tracing/writer.ts <a .traces.db a server wrote> [batch size, 512]
+//        (AGENTOS_BENCH_PAGE_SIZE=4096 for SQLite's default page size instead of the trace file's)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,12 +16,14 @@ import * as observability from '../../src/store/migrations/009-observability.js'
 import * as traceSpanKeys from '../../src/store/migrations/017-trace-span-keys.js';
 import type { SpanRecord } from '../../src/store/observability-types.js';
 import { openSqlite } from '../../src/store/sqlite/open.js';
-import { createSpanWriter } from '../../src/store/sqlite/trace-writer.js';
+import { createSpanWriter, TRACE_FILE_PAGE_SIZE } from '../../src/store/sqlite/trace-writer.js';
 import { median } from '../lib/timing.js';
 
 const [source, batchArg = '512'] = process.argv.slice(2);
 if (!source) throw new Error('usage: writer.ts <file.traces.db> [batch size]');
 const BATCH = Number(batchArg);
+// AGENTOS_BENCH_PAGE_SIZE: another page size than the trace worker's, to compare.
+const PAGE_SIZE = Number(process.env.AGENTOS_BENCH_PAGE_SIZE ?? TRACE_FILE_PAGE_SIZE);
 const from = new Database(source, { readonly: true });
 const spans = (
   from.prepare('select * from trace_spans order by trace_id, start_time limit 40000').all() as TraceSpansTable[]
@@ -34,7 +37,7 @@ const traces = new Set(spans.map((span) => span.traceId)).size;
 const dir = mkdtempSync(join(tmpdir(), 'agentos-bench-writer-'));
 const rounds: number[] = [];
 for (let round = 0; round < 7; round++) {
-  const { database, db } = openSqlite(join(dir, `r${round}.traces.db`), { busyTimeoutMs: 5000 });
+  const { database, db } = openSqlite(join(dir, `r${round}.traces.db`), { busyTimeoutMs: 5000, pageSize: PAGE_SIZE });
   await runMigrations(db as Kysely<unknown>, {
     '009-observability': observability,
     '017-trace-span-keys': traceSpanKeys,
@@ -48,7 +51,7 @@ for (let round = 0; round < 7; round++) {
   rounds.push((used.user + used.system) / traces);
   await db.destroy();
 }
-console.log(`${spans.length} spans, ${traces} traces, batches of ${BATCH}`);
+console.log(`${spans.length} spans, ${traces} traces, batches of ${BATCH}, ${PAGE_SIZE}-byte pages`);
 console.log(
   `rounds: ${rounds.map((r) => r.toFixed(1)).join(', ')} µs CPU per trace; median ${median(rounds).toFixed(1)}`,
 );

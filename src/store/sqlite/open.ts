@@ -52,7 +52,10 @@ export interface OpenSqlite<Schema> {
  * Opens (creating the file and its folder when missing) a SQLite database at `path` (`:memory:` too).
  * The error names the path: `AOS_STORE_UNAVAILABLE`.
  */
-export function openSqlite<Schema>(path: string, options: { busyTimeoutMs?: number } = {}): OpenSqlite<Schema> {
+export function openSqlite<Schema>(
+  path: string,
+  options: { busyTimeoutMs?: number; pageSize?: number } = {},
+): OpenSqlite<Schema> {
   let database: Database.Database;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -62,6 +65,8 @@ export function openSqlite<Schema>(path: string, options: { busyTimeoutMs?: numb
       cause: error,
     });
   }
+  // Takes effect only on a file without tables yet, and only before WAL mode (which fixes the page size).
+  if (options.pageSize) database.pragma(`page_size = ${Math.trunc(options.pageSize)}`);
   if (path !== ':memory:') database.pragma('journal_mode = WAL');
   database.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)}`);
   database.pragma('foreign_keys = ON');

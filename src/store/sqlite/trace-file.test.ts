@@ -13,6 +13,7 @@ import type { KyselyStore } from '../kysely/kysely-store.js';
 import type { SpanRecord } from '../observability-types.js';
 import { createSqliteStore } from './sqlite-store.js';
 import { traceFilePath } from './trace-client.js';
+import { TRACE_FILE_PAGE_SIZE } from './trace-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentos-trace-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,6 +69,17 @@ describe('sqlite file store: the trace file', () => {
     expect(existsSync(traceFilePath(path))).toBe(true);
     expect(countRows(traceFilePath(path), 'trace_spans')).toBe(2);
     expect(countRows(path, 'trace_spans')).toBe(0);
+    // A new trace file takes the worker's larger pages; the store's own file keeps SQLite's default.
+    const pageSize = (file: string) => {
+      const database = new Database(file, { readonly: true });
+      try {
+        return database.pragma('page_size', { simple: true });
+      } finally {
+        database.close();
+      }
+    };
+    expect(pageSize(traceFilePath(path))).toBe(TRACE_FILE_PAGE_SIZE);
+    expect(pageSize(path)).toBe(4096);
 
     store = createSqliteStore({ url: `sqlite:${path}` });
     await store.migrate();

@@ -27,7 +27,7 @@ import {
   type TraceRequest,
   type TraceWorkerData,
 } from './trace-protocol.js';
-import { createSpanWriter, SPAN_COLUMNS } from './trace-writer.js';
+import { createSpanWriter, SPAN_COLUMNS, TRACE_FILE_PAGE_SIZE } from './trace-writer.js';
 
 const TRACE_FILE_MIGRATIONS = { '009-observability': observability, '017-trace-span-keys': traceSpanKeys };
 
@@ -56,7 +56,12 @@ function importTraces(database: Database.Database, from: string): void {
 }
 
 async function open(data: TraceWorkerData) {
-  const { database, db } = openSqlite<Schema>(data.path, { busyTimeoutMs: data.busyTimeoutMs });
+  // 16 KB pages: rows append to the last page of each B-tree, and a larger page splits and is written back
+  // a quarter as often; the writer's CPU per trace 15.1 → 13.0 µs (bench/tracing/writer.ts). Applies to new files.
+  const { database, db } = openSqlite<Schema>(data.path, {
+    busyTimeoutMs: data.busyTimeoutMs,
+    pageSize: TRACE_FILE_PAGE_SIZE,
+  });
   const migrated = await runMigrations(db as Kysely<unknown>, TRACE_FILE_MIGRATIONS);
   if (data.importFrom && migrated.applied.includes('009-observability')) importTraces(database, data.importFrom);
   return { db, store: new KyselyObservabilityStore(db, Date.now), saveSpans: createSpanWriter(database, Date.now) };

@@ -10,6 +10,9 @@ import type Database from 'better-sqlite3';
 import { spanRow, summarise, type TraceSpansTable, type TracesTable, toSpan } from '../kysely/observability-store.js';
 import type { SpanRecord } from '../observability-types.js';
 
+/** Page size of a new trace file, in bytes (SQLite's default is 4096; see `trace-worker.ts`). */
+export const TRACE_FILE_PAGE_SIZE = 16_384;
+
 /** The columns of `trace_spans`. */
 export const SPAN_COLUMNS = [
   'span_id',
