@@ -26,7 +26,10 @@ const dir = mkdtempSync(join(tmpdir(), 'agentos-bench-tracing-'));
 const CONCURRENCY = 16;
 const WARM_MS = 1_500;
 const MEASURE_MS = 5_000;
-const ORDER = ['on', 'off', 'off', 'on', 'on', 'off', 'off', 'on', 'on', 'off'] as const;
+// AGENTOS_BENCH_ROUNDS: measured rounds (default 10, even), in the pattern on, off, off, on, … so each side runs
+// first equally often; more rounds narrow the medians on a machine whose speed drifts.
+const ROUNDS = Math.max(2, Number(process.env.AGENTOS_BENCH_ROUNDS ?? 10));
+const ORDER = Array.from({ length: ROUNDS }, (_, index) => ((index + 1) % 4 < 2 ? 'on' : 'off') as 'on' | 'off');
 const TARGET_RATIO = 0.95;
 
 /** CPU time (user + system, ms) a process used so far; 100 clock ticks per second on Linux. */
