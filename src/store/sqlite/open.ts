@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { AgentOsError } from '../../errors/index.js';
 
-/** WAL size (in pages) at which a commit checkpoints; see {@link openSqlite}. */
+/** WAL size (in 4 KB pages; the same bytes in larger pages) at which a commit checkpoints; see {@link openSqlite}. */
 export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
 /** How long a writer waits for a lock another connection or process holds, unless told otherwise. */
@@ -75,8 +75,12 @@ export function openSqlite<Schema>(
   // A checkpoint (WAL pages copied into the database, two fsyncs) runs inside the commit that crosses this
   // many WAL pages, on the request path. SQLite's 1,000 checkpointed a few times a second under load
   // (bench/runs); a larger limit checkpoints less often and copies a page that many commits changed once.
-  // The WAL file may grow to about this many pages (40 MB at 4 KB); durability is unchanged.
-  if (path !== ':memory:') database.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+  // The WAL file may grow to about this many pages (40 MB at 4 KB); durability is unchanged. A file with larger
+  // pages (the trace file) checkpoints after as many bytes, not as many pages.
+  if (path !== ':memory:') {
+    const pageSize = database.pragma('page_size', { simple: true }) as number;
+    database.pragma(`wal_autocheckpoint = ${Math.round((WAL_AUTOCHECKPOINT_PAGES * 4096) / pageSize)}`);
+  }
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return { database, db };
 }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runObservabilityContract } from '../contract/observability.contract.js';
 import type { KyselyStore } from '../kysely/kysely-store.js';
 import type { SpanRecord } from '../observability-types.js';
+import { openSqlite, WAL_AUTOCHECKPOINT_PAGES } from './open.js';
 import { createSqliteStore } from './sqlite-store.js';
 import { traceFilePath } from './trace-client.js';
 import { TRACE_FILE_PAGE_SIZE } from './trace-writer.js';
@@ -92,6 +93,21 @@ describe('sqlite file store: the trace file', () => {
     await expect(store.observability.listTraces({ workspaceId: 'default' })).rejects.toMatchObject({
       code: 'AOS_STORE_UNAVAILABLE',
     });
+  });
+
+  it('checkpoints a file with larger pages after as many bytes as one with 4 KB pages', () => {
+    const small = openSqlite(join(dir, 'pages-4k.db'));
+    const large = openSqlite(join(dir, 'pages-16k.db'), { pageSize: TRACE_FILE_PAGE_SIZE });
+    try {
+      expect(small.database.pragma('wal_autocheckpoint', { simple: true })).toBe(WAL_AUTOCHECKPOINT_PAGES);
+      expect(large.database.pragma('page_size', { simple: true })).toBe(TRACE_FILE_PAGE_SIZE);
+      expect(large.database.pragma('wal_autocheckpoint', { simple: true })).toBe(
+        (WAL_AUTOCHECKPOINT_PAGES * 4096) / TRACE_FILE_PAGE_SIZE,
+      );
+    } finally {
+      small.database.close();
+      large.database.close();
+    }
   });
 
   it('copies the traces of a store file from before the trace file existed, once', async () => {
