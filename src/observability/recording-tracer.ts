@@ -316,8 +316,8 @@ export class RecordingTracer implements Tracer, SpanSink {
       traceId,
       spanId: this.ids.generateSpanId(),
       traceFlags: decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE,
-      ...(traceState ? { traceState } : {}),
     };
+    if (traceState) spanContext.traceState = traceState;
     if (decision === SamplingDecision.NOT_RECORD) return trace.wrapSpanContext(spanContext);
     const span = new RecordingSpan(this, name, spanContext, parent, kind, options.startTime);
     if (options.attributes) span.setAttributes(options.attributes);

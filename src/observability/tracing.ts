@@ -1,9 +1,10 @@
 /**
  * Tracing setup: one tracer per {@link Observability} (agentos's {@link RecordingTracer}, never a global
  * provider, so two apps in one process keep their traces apart), spans batched to the store by the SDK's
- * batch processor, optionally also to an OTLP collector. Parent spans are passed explicitly (`withSpan`'s context, `traceParent` of a run);
- * `tracing.propagate_context` also installs OTel's process-wide AsyncLocalStorage context manager,
- * which nests spans of libraries that use the active context, at a CPU cost on Node 20.
+ * batch processor, optionally also to an OTLP collector. Parent spans are passed explicitly (`withSpan`'s
+ * context, `traceParent` of a run); `tracing.propagate_context` also installs OTel's process-wide
+ * AsyncLocalStorage context manager, which nests spans of libraries that use the active context, at a CPU
+ * cost on Node 20.
  * @module
  */
 import { randomFillSync } from 'node:crypto';
