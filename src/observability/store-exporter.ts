@@ -44,6 +44,10 @@ export function toSpanRecord(span: ReadableSpan): SpanRecord {
   const attributes = span.attributes as Record<string, unknown>;
   const workspace = attributes[AGENTOS.workspaceId];
   const context = span.spanContext();
+  // agentos's own spans keep epoch milliseconds; others give OTel's [seconds, nanoseconds].
+  const own = span instanceof RecordingSpan;
+  const startTime = own ? span.startMs : hrToMs(span.startTime);
+  const endTime = own ? span.endMs : hrToMs(span.endTime);
   return {
     spanId: context.spanId,
     traceId: context.traceId,
@@ -53,10 +57,9 @@ export function toSpanRecord(span: ReadableSpan): SpanRecord {
     spanType: spanTypeOf(attributes),
     status: STATUS[span.status.code] ?? 'UNSET',
     statusMessage: span.status.message ?? null,
-    // agentos's own spans keep epoch milliseconds; others give OTel's [seconds, nanoseconds].
-    ...(span instanceof RecordingSpan
-      ? { startTime: span.startMs, endTime: span.endMs, durationMs: span.endMs - span.startMs }
-      : { startTime: hrToMs(span.startTime), endTime: hrToMs(span.endTime), durationMs: hrToMs(span.duration) }),
+    startTime,
+    endTime,
+    durationMs: own ? endTime - startTime : hrToMs(span.duration),
     attributes,
   };
 }
