@@ -72,6 +72,11 @@ export function msToHrTime(ms: number): HrTime {
   return nanos >= 1e9 ? [seconds + 1, nanos - 1e9] : [seconds, nanos];
 }
 
+/** Epoch milliseconds of an OTel `[seconds, nanoseconds]` time. */
+export function hrToMs(time: readonly [number, number]): number {
+  return time[0] * 1000 + time[1] / 1e6;
+}
+
 function isHrTime(value: unknown): value is HrTime {
   return Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'number';
 }
@@ -145,7 +150,7 @@ export class RecordingSpan implements Span, ReadableSpan {
   private toMs(time: TimeInput): number {
     if (typeof time === 'number') return time <= performance.now() ? time + this.clockOffset : time;
     if (time instanceof Date) return time.getTime();
-    if (isHrTime(time)) return time[0] * 1000 + time[1] / 1e6;
+    if (isHrTime(time)) return hrToMs(time);
     return Date.now();
   }
 

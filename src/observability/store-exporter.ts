@@ -6,7 +6,7 @@
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { Logger } from '../logging/logger.js';
 import type { ObservabilityStore, SpanRecord, SpanType, TraceStatus } from '../store/observability-types.js';
-import { RecordingSpan } from './recording-tracer.js';
+import { hrToMs, RecordingSpan } from './recording-tracer.js';
 import { AGENTOS, GEN_AI } from './semconv.js';
 
 /** `ExportResultCode` of `@opentelemetry/core` (SUCCESS, FAILED), without depending on that package. */
@@ -24,11 +24,6 @@ const TYPE_OF_OPERATION: Record<string, SpanType> = {
 };
 
 const STATUS: Record<number, TraceStatus> = { 0: 'UNSET', 1: 'OK', 2: 'ERROR' };
-
-/** Epoch milliseconds of an OTel `[seconds, nanoseconds]` time. */
-export function hrToMs(time: readonly [number, number]): number {
-  return time[0] * 1000 + time[1] / 1e6;
-}
 
 /** The node type of a span: an explicit `agentos.span_type`, else its GenAI operation. */
 export function spanTypeOf(attributes: Record<string, unknown>): SpanType {

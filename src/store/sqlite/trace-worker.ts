@@ -57,7 +57,7 @@ function importTraces(database: Database.Database, from: string): void {
 
 async function open(data: TraceWorkerData) {
   // 16 KB pages: rows append to the last page of each B-tree, and a larger page splits and is written back
-  // a quarter as often; the writer's CPU per trace 15.1 → 13.0 µs (bench/tracing/writer.ts). Applies to new files.
+  // a quarter as often; the writer's CPU per trace 15.9 → 13.8 µs (bench/tracing/writer.ts). Applies to new files.
   const { database, db } = openSqlite<Schema>(data.path, {
     busyTimeoutMs: data.busyTimeoutMs,
     pageSize: TRACE_FILE_PAGE_SIZE,
