@@ -25,10 +25,6 @@ export const tracingSchema = strictObject({
   sample_rate: z.number().min(0).max(1).default(1),
   /** How long finished spans wait before a batch is written (ms). */
   batch_delay_ms: z.number().int().min(1).max(60_000).default(1000),
-  /**
-   * Spans per write (Postgres) and per OTLP request. A SQLite file store's trace worker takes hand-overs of at
-   * most 64 spans and makes its own writes (`src/observability/tracing.ts`).
-   */
   max_batch_size: z.number().int().min(1).max(10_000).default(512),
   /**
    * Finished spans waiting to be written; beyond this the newest are dropped (OTel's batch processor). Above

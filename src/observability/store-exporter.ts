@@ -59,52 +59,29 @@ export function toSpanRecord(span: ReadableSpan): SpanRecord {
   };
 }
 
-/**
- * Writes spans to {@link ObservabilityStore.saveSpans}; a failed write is logged and dropped, never retried forever.
- *
- * The batch processor exports one batch at a time and keeps it until the exporter answers. With
- * `maxInFlight` above 1 (a store that queues writes in order, {@link ObservabilityStore.queuesSpanWrites})
- * the answer comes as soon as the batch is handed over, so its spans can die young instead of outliving
- * garbage collections while the write runs; only the `maxInFlight`-th write under way is waited for, which
- * keeps the processor's queue (and its limit) as the place where spans wait when the store falls behind.
- */
+/** Writes spans to {@link ObservabilityStore.saveSpans}; a failed write is logged and dropped, never retried forever. */
 export class StoreSpanExporter implements SpanExporter {
-  private pending = new Set<Promise<unknown>>();
+  private pending = new Set<Promise<void>>();
 
   constructor(
     private readonly store: ObservabilityStore,
     private readonly logger: Logger,
-    private readonly maxInFlight = 1,
   ) {}
 
   export(spans: ReadableSpan[], resultCallback: (result: { code: number; error?: Error }) => void): void {
-    const written = this.write(spans.map(toSpanRecord));
-    if (this.pending.size < this.maxInFlight) {
-      // Handed over: nothing of this batch (the callback holds the spans) may wait for the write.
-      resultCallback({ code: SUCCESS });
-      return;
-    }
-    void written.then((error) => resultCallback(error ? { code: FAILED, error } : { code: SUCCESS }));
-  }
-
-  /** Starts a write; resolves to its error, which is logged here. */
-  private write(records: SpanRecord[]): Promise<Error | undefined> {
-    const count = records.length;
-    const written: Promise<Error | undefined> = this.store
-      .saveSpans(records)
+    const write = this.store
+      .saveSpans(spans.map(toSpanRecord))
       .then(
-        () => undefined,
+        () => resultCallback({ code: SUCCESS }),
         (error: unknown) => {
-          this.logger.warn({ err: error, spans: count }, 'storing trace spans failed');
-          return error instanceof Error ? error : new Error(String(error));
+          this.logger.warn({ err: error, spans: spans.length }, 'storing trace spans failed');
+          resultCallback({ code: FAILED, error: error instanceof Error ? error : new Error(String(error)) });
         },
       )
-      .finally(() => this.pending.delete(written));
-    this.pending.add(written);
-    return written;
+      .finally(() => this.pending.delete(write));
+    this.pending.add(write);
   }
 
-  /** Waits for every write under way. */
   async forceFlush(): Promise<void> {
     await Promise.all([...this.pending]);
   }

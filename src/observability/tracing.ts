@@ -72,14 +72,6 @@ export class TimeOrderedIdGenerator implements IdGenerator {
   }
 }
 
-/** Spans per hand-over to a store that queues its writes ({@link ObservabilityStore.queuesSpanWrites}). */
-const HAND_OVER_SPANS = 64;
-/**
- * Hand-overs whose writes may be under way before the batch processor waits: 1,024 spans, twice what the
- * SQLite trace worker gathers into one write, so the processor is not held up while a write fills.
- */
-const HAND_OVERS_IN_FLIGHT = 16;
-
 let contextManagerInstalled = false;
 
 /** Installs the AsyncLocalStorage context manager once per process (OTel allows only one). */
@@ -120,17 +112,7 @@ export async function createTracing({ config, store, logger }: CreateTracingOpti
     maxExportBatchSize: config.max_batch_size,
     maxQueueSize: Math.max(config.max_queue_size, config.max_batch_size),
   };
-  // A store that queues writes (the SQLite trace worker) takes spans in small batches as they end and gathers
-  // them into its own transactions: spans held for a 512-span batch outlived young-generation collections
-  // on the event loop's heap, and copying and promoting them cost more than the hand-overs.
-  const queued = store.queuesSpanWrites === true;
-  const storeExporter = new StoreSpanExporter(store, logger, queued ? HAND_OVERS_IN_FLIGHT : 1);
-  const processors: SpanProcessor[] = [
-    new BatchSpanProcessor(
-      storeExporter,
-      queued ? { ...batch, maxExportBatchSize: Math.min(HAND_OVER_SPANS, config.max_batch_size) } : batch,
-    ),
-  ];
+  const processors: SpanProcessor[] = [new BatchSpanProcessor(new StoreSpanExporter(store, logger), batch)];
   if (config.otlp) {
     processors.push(new BatchSpanProcessor(new OtlpJsonExporter(config.otlp, logger), batch));
   }
@@ -149,8 +131,6 @@ export async function createTracing({ config, store, logger }: CreateTracingOpti
     tracer,
     flush: async () => {
       await Promise.all(processors.map((processor) => processor.forceFlush()));
-      // The processors' flush ends once batches are handed over; writes still under way finish here.
-      await storeExporter.forceFlush();
     },
     shutdown: async () => {
       await Promise.all(processors.map((processor) => processor.shutdown()));

@@ -167,12 +167,6 @@ export interface ObservabilityStore {
    * trace may arrive in any order and batches.
    */
   saveSpans(spans: SpanRecord[]): Promise<void>;
-  /**
-   * True where `saveSpans` queues spans for a writer that applies the calls in the order made and gathers
-   * them into transactions of its own (the SQLite trace worker), and answers later reads after them. The
-   * span exporter then hands spans over in small batches as they end, without waiting for each write.
-   */
-  readonly queuesSpanWrites?: boolean;
   /** Newest first. */
   listTraces(query: TraceQuery): Promise<Page<TraceRecord>>;
   getTrace(workspaceId: string, traceId: string): Promise<TraceRecord | null>;

@@ -168,9 +168,6 @@ export class TraceWorkerClient {
 
 /** Trace methods from the trace worker, the rest (metrics, evals, run usage) from the store's own file. */
 export class SplitObservabilityStore implements ObservabilityStore {
-  /** The worker answers requests in order and gathers the spans it receives into one write per 250 ms. */
-  readonly queuesSpanWrites = true;
-
   constructor(
     private readonly base: ObservabilityStore,
     private readonly traces: TraceWorkerClient,

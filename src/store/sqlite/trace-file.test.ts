@@ -95,33 +95,6 @@ describe('sqlite file store: the trace file', () => {
     });
   });
 
-  it('answers a read after span writes sent without waiting for them, and writes unread spans within a second', async () => {
-    const path = join(dir, 'gathered.db');
-    const store = createSqliteStore({ url: `sqlite:${path}` });
-    await store.migrate();
-    try {
-      // Three hand-overs in a row, none awaited (as the span exporter sends them), then a read.
-      const writes = ['g1', 'g2', 'g3'].map((traceId) =>
-        store.observability.saveSpans([
-          span(traceId, `${traceId}-root`),
-          span(traceId, `${traceId}-chat`, `${traceId}-root`),
-        ]),
-      );
-      const page = await store.observability.listTraces({ workspaceId: 'default' });
-      expect(page.items.map((trace) => trace.traceId).sort()).toEqual(['g1', 'g2', 'g3']);
-      await Promise.all(writes);
-
-      // Spans nobody reads are written by the worker's own timer (250 ms), not left waiting for a read.
-      const alone = store.observability.saveSpans([span('g4', 'g4-root')]);
-      const started = Date.now();
-      await alone;
-      expect(Date.now() - started).toBeLessThan(1_000);
-      expect(countRows(traceFilePath(path), 'trace_spans')).toBe(7);
-    } finally {
-      await store.close();
-    }
-  });
-
   it('checkpoints a file with larger pages after as many bytes as one with 4 KB pages', () => {
     const small = openSqlite(join(dir, 'pages-4k.db'));
     const large = openSqlite(join(dir, 'pages-16k.db'), { pageSize: TRACE_FILE_PAGE_SIZE });

@@ -79,98 +79,44 @@ if (process.platform === 'linux') {
   }
 }
 
-if (!parentPort) throw new Error('trace-worker.ts runs as a worker thread');
 const port = parentPort;
+if (!port) throw new Error('trace-worker.ts runs as a worker thread');
 const opened = open(workerData as TraceWorkerData);
 // A failed open is answered to every request; it must not also end the thread as an unhandled rejection.
 opened.catch(() => {});
 // Requests run one after another: a read after a write sees it, and `close` comes last.
 let queue: Promise<unknown> = Promise.resolve();
 
-/**
- * Received spans are written together: after this many, or this long after the first. The exporter hands
- * spans over in small batches as runs end (so the event loop drops them young); one transaction per 512
- * spans keeps the row work per span what the exporter's 512-span batches cost before (a commit rewrites
- * the last page of every B-tree it touched).
- */
-const WRITE_SPANS = 512;
-const WRITE_DELAY_MS = 250;
-
-/** Spans received and not yet written, and the requests that brought them (answered once they are written). */
-let received: { spans: SpanRecord[]; ids: number[] } | undefined;
-let writeTimer: NodeJS.Timeout | undefined;
-
-function errorReply(id: number, error: unknown): TraceReply {
-  const {
-    name = 'Error',
-    message = String(error),
-    code,
-  } = (error ?? {}) as {
-    name?: string;
-    message?: string;
-    code?: unknown;
-  };
-  return { id, error: { name, message, code: typeof code === 'string' ? code : undefined } };
-}
-
-/** Writes every received span in one transaction, then answers the requests that brought them. */
-async function writeReceived(): Promise<void> {
-  clearTimeout(writeTimer);
-  writeTimer = undefined;
-  if (!received) return;
-  const writer = await opened.then(
-    ({ saveSpans }) => saveSpans,
-    (error: unknown) => error,
-  );
-  // Taken after the wait: spans that came in meanwhile join this write.
-  const batch = received;
-  received = undefined;
-  if (!batch) return;
-  try {
-    if (typeof writer !== 'function') throw writer;
-    writer(batch.spans);
-    for (const id of batch.ids) port.postMessage({ id, result: null } satisfies TraceReply);
-  } catch (error) {
-    for (const id of batch.ids) port.postMessage(errorReply(id, error));
-  }
-}
-
 async function answer(request: TraceRequest): Promise<TraceReply> {
   try {
-    const { db, store } = await opened;
+    const { db, store, saveSpans } = await opened;
     if (request.method === 'close') {
       await db.destroy();
+      return { id: request.id, result: null };
+    }
+    if (request.method === 'saveSpans') {
+      saveSpans(request.args[0] as SpanRecord[]);
       return { id: request.id, result: null };
     }
     if (!TRACE_METHODS.includes(request.method)) throw new Error(`unknown trace method ${request.method}`);
     const method = store[request.method as TraceMethod] as (...args: unknown[]) => Promise<unknown>;
     return { id: request.id, result: await method.apply(store, request.args) };
   } catch (error) {
-    return errorReply(request.id, error);
+    const {
+      name = 'Error',
+      message = String(error),
+      code,
+    } = (error ?? {}) as {
+      name?: string;
+      message?: string;
+      code?: unknown;
+    };
+    return { id: request.id, error: { name, message, code: typeof code === 'string' ? code : undefined } };
   }
 }
 
 port.on('message', (request: TraceRequest) => {
-  if (request.method === 'saveSpans') {
-    const spans = request.args[0] as SpanRecord[];
-    if (received) {
-      for (const span of spans) received.spans.push(span);
-      received.ids.push(request.id);
-    } else {
-      received = { spans, ids: [request.id] };
-      writeTimer = setTimeout(() => {
-        queue = queue.then(writeReceived);
-      }, WRITE_DELAY_MS);
-    }
-    if (received.spans.length >= WRITE_SPANS) {
-      clearTimeout(writeTimer);
-      queue = queue.then(writeReceived);
-    }
-    return;
-  }
-  // Any other request (a read, a clear, `close`) first writes what was received before it.
   queue = queue.then(async () => {
-    await writeReceived();
     port.postMessage(await answer(request));
   });
 });
