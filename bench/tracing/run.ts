@@ -1,8 +1,11 @@
 // Tracing overhead benchmark (issue 10): the same agentos build serving the same blocking runs with tracing on
 // (spans batched to the store, the default) and off (`tracing.enabled: false`), both over the scripted upstream of
 // bench/runs (test/fake-openai.ts, zero delays), each server in its own child process, all on 127.0.0.1. Rounds are
-// interleaved (on, off, off, on, …) so drift on the machine hits both sides alike; the summary takes medians of
-// the rounds, which one disturbed round cannot move.
+// interleaved (on, off, off, on, …) so drift on the machine hits both sides alike. The servers are started afresh
+// for each group of rounds (a "pair"): whole runs of this bench on one build used to spread from 3 to 8 % while the
+// rounds inside a run agreed within 1 %, so most of the spread came with the two processes a run happened to get
+// (where their threads landed on two shared cores, what their JIT made of the warm-up), not with the rounds. Each
+// pair gives its own ratio (medians of its rounds); the summary takes the median over pairs.
 //
 // Target: runs/s with tracing on ÷ runs/s with tracing off ≥ 0.95 (overhead ≤ 5 %).
 // Usage: npm run bench:tracing  (or: node --import tsx bench/tracing/run.ts after `npm run build`)
@@ -26,9 +29,10 @@ const dir = mkdtempSync(join(tmpdir(), 'agentos-bench-tracing-'));
 const CONCURRENCY = 16;
 const WARM_MS = 1_500;
 const MEASURE_MS = 5_000;
-// AGENTOS_BENCH_ROUNDS: measured rounds (default 10, even), in the pattern on, off, off, on, … so each side runs
-// first equally often; more rounds narrow the medians on a machine whose speed drifts.
-const ROUNDS = Math.max(2, Number(process.env.AGENTOS_BENCH_ROUNDS ?? 10));
+// AGENTOS_BENCH_PAIRS: server pairs (default 5), each started afresh; AGENTOS_BENCH_ROUNDS: measured rounds per
+// pair (default 4), in the pattern on, off, off, on, … so each side runs first equally often.
+const PAIRS = Math.max(1, Number(process.env.AGENTOS_BENCH_PAIRS ?? 5));
+const ROUNDS = Math.max(2, Number(process.env.AGENTOS_BENCH_ROUNDS ?? 4));
 const ORDER = Array.from({ length: ROUNDS }, (_, index) => ((index + 1) % 4 < 2 ? 'on' : 'off') as 'on' | 'off');
 const TARGET_RATIO = 0.95;
 
@@ -60,7 +64,21 @@ async function startUpstream(): Promise<string> {
   return (await firstLine).replace(/^URL /, '').trim();
 }
 
-async function startAgentOs(name: 'on' | 'off', upstreamUrl: string): Promise<{ url: string; pid: number }> {
+interface Server {
+  url: string;
+  pid: number;
+  proc: ChildProcess;
+}
+
+/** Stops a server the way an operator does (SIGTERM: queued spans are written first) and waits for it to exit. */
+async function stopAgentOs(server: Server): Promise<void> {
+  const exited = new Promise((done) => server.proc.once('exit', done));
+  server.proc.kill('SIGTERM');
+  await exited;
+}
+
+/** Starts a server on `name`'s database files (kept across pairs, so both sides' stores grow alike). */
+async function startAgentOs(name: 'on' | 'off', upstreamUrl: string): Promise<Server> {
   const configPath = join(dir, `${name}.json`);
   writeFileSync(
     configPath,
@@ -104,7 +122,7 @@ async function startAgentOs(name: 'on' | 'off', upstreamUrl: string): Promise<{ 
     if (Date.now() > deadline) throw new Error(`agentos (${name}) did not start`);
     await sleep(20);
   }
-  return { url, pid: proc.pid as number };
+  return { url, pid: proc.pid as number, proc };
 }
 
 async function blockingRun(url: string): Promise<void> {
@@ -160,38 +178,53 @@ try {
   console.log('tracing benchmark: blocking runs/s with tracing on (spans stored in batches) vs off');
   console.log(`node ${process.version}, ${cpus().length} CPUs, load average ${loadAverage()}`);
   const upstream = await startUpstream();
-  const servers = { on: await startAgentOs('on', upstream), off: await startAgentOs('off', upstream) };
-  const urls = { on: servers.on.url, off: servers.off.url };
-  // `agentos serve` gives start-up's memory back after its first quiet second, and that collection drops
-  // compiled code: whichever server had it between two rounds ran its next round about 10 % slower.
-  // Both have it here, before any load.
-  await sleep(2_500);
-  // One unmeasured round each first: on a busy machine the JIT needs longer than a round's warm-up, and
-  // whichever side ran first would pay for it.
-  for (const side of ['on', 'off'] as const) await closedLoop(servers[side].url, servers[side].pid);
-  const results: Record<'on' | 'off', { rate: number; p50: number; cpuPerRun: number }[]> = { on: [], off: [] };
-  for (const side of ORDER) {
-    const result = await closedLoop(servers[side].url, servers[side].pid);
-    if (result.errors > 0) {
-      failed = true;
-      console.log(`  ${side}: ${result.errors} failed runs`);
+  type Round = { rate: number; p50: number; cpuPerRun: number };
+  const results: Record<'on' | 'off', Round[]> = { on: [], off: [] };
+  const pairRatios: number[] = [];
+  let servers: Record<'on' | 'off', Server> | undefined;
+  for (let pair = 1; pair <= PAIRS; pair++) {
+    servers = { on: await startAgentOs('on', upstream), off: await startAgentOs('off', upstream) };
+    // `agentos serve` gives start-up's memory back after its first quiet second, and that collection drops
+    // compiled code: whichever server had it between two rounds ran its next round about 10 % slower.
+    // Both have it here, before any load.
+    await sleep(2_500);
+    // One unmeasured round each first: on a busy machine the JIT needs longer than a round's warm-up, and
+    // whichever side ran first would pay for it.
+    for (const side of ['on', 'off'] as const) await closedLoop(servers[side].url, servers[side].pid);
+    const rounds: Record<'on' | 'off', Round[]> = { on: [], off: [] };
+    for (const side of ORDER) {
+      const result = await closedLoop(servers[side].url, servers[side].pid);
+      if (result.errors > 0) {
+        failed = true;
+        console.log(`  ${side}: ${result.errors} failed runs`);
+      }
+      rounds[side].push(result);
+      results[side].push(result);
+      console.log(
+        `  pair ${pair}, tracing ${side.padEnd(3)}: ${result.rate.toFixed(1)} runs/s, p50 ${result.p50.toFixed(1)} ms, ` +
+          `server CPU ${result.cpuPerRun.toFixed(2)} ms/run`,
+      );
     }
-    results[side].push(result);
-    console.log(
-      `  round tracing ${side.padEnd(3)}: ${result.rate.toFixed(1)} runs/s, p50 ${result.p50.toFixed(1)} ms, ` +
-        `server CPU ${result.cpuPerRun.toFixed(2)} ms/run`,
-    );
+    const ratio = median(rounds.on.map((r) => r.rate)) / median(rounds.off.map((r) => r.rate));
+    pairRatios.push(ratio);
+    console.log(`  pair ${pair}: runs/s on ÷ off ${ratio.toFixed(3)} (overhead ${((1 - ratio) * 100).toFixed(1)} %)`);
+    // The last pair stays up to be asked what it stored.
+    if (pair < PAIRS) await Promise.all([stopAgentOs(servers.on), stopAgentOs(servers.off)]);
   }
+  if (!servers) throw new Error('no server pair ran');
+  const urls = { on: servers.on.url, off: servers.off.url };
   const on = median(results.on.map((r) => r.rate));
   const off = median(results.off.map((r) => r.rate));
-  const ratio = on / off;
+  const ratio = median(pairRatios);
   const cpuOn = median(results.on.map((r) => r.cpuPerRun));
   const cpuOff = median(results.off.map((r) => r.cpuPerRun));
   const traces = (await (await fetch(`${urls.on}/traces?limit=1`)).json()) as { meta: { total_count: number } };
   const noTraces = (await (await fetch(`${urls.off}/traces?limit=1`)).json()) as { meta: { total_count: number } };
   console.log(
-    `\nmedian runs/s tracing on ${on.toFixed(1)}, off ${off.toFixed(1)}: ratio ${ratio.toFixed(3)} (overhead ${((1 - ratio) * 100).toFixed(1)} %)`,
+    `\nruns/s on ÷ off by pair: ${pairRatios.map((r) => r.toFixed(3)).join(', ')}; median ${ratio.toFixed(3)} ` +
+      `(overhead ${((1 - ratio) * 100).toFixed(1)} %)`,
   );
+  console.log(`median runs/s over all rounds: tracing on ${on.toFixed(1)}, off ${off.toFixed(1)}`);
   console.log(
     `median p50 latency on ${median(results.on.map((r) => r.p50)).toFixed(1)} ms, off ${median(results.off.map((r) => r.p50)).toFixed(1)} ms`,
   );
