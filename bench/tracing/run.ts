@@ -72,6 +72,7 @@ interface Server {
 
 /** Stops a server the way an operator does (SIGTERM: queued spans are written first) and waits for it to exit. */
 async function stopAgentOs(server: Server): Promise<void> {
+  if (server.proc.exitCode !== null || server.proc.signalCode !== null) return;
   const exited = new Promise((done) => server.proc.once('exit', done));
   server.proc.kill('SIGTERM');
   await exited;
