@@ -6,7 +6,6 @@
 // and off; CPU time is the process's (user + system), spans are flushed inside the measured window.
 //
 // Usage: node --import tsx bench/tracing/micro.ts [runs per round, 4000]   (add --cpu-prof to see where it goes)
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import type { TextStreamPart, ToolSet } from 'ai';
 import { parseConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createObservability, type Observability } from '../../src/observability/index.js';
+import { newRunId, newSessionId } from '../../src/runtime/ids.js';
 import { createSqliteStore } from '../../src/store/index.js';
 import { median } from '../lib/timing.js';
 import { REPLY_TEXT } from '../runs/constants.js';
@@ -48,9 +48,9 @@ const parts = [
 function simulateRun(observability: Observability): void {
   const trace = observability.startAgentRun({
     workspaceId: 'default',
-    // Random, as the run manager makes them: the store indexes traces by both.
-    runId: randomUUID(),
-    sessionId: randomUUID(),
+    // Made as the run manager makes them (time-ordered): the store indexes traces by both.
+    runId: newRunId(),
+    sessionId: newSessionId(),
     userId: null,
     agentId: 'bench',
     agentName: 'bench',

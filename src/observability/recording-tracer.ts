@@ -294,10 +294,10 @@ export class RecordingTracer implements Tracer, SpanSink {
     const ctx = options.root ? trace.deleteSpan(parentContext) : parentContext;
     if (ctx.getValue(SUPPRESS_TRACING) === true) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
     const parentSpan = trace.getSpan(ctx);
+    const recordingParent = parentSpan instanceof RecordingSpan ? parentSpan : undefined;
     const candidate = parentSpan?.spanContext();
     // Ids this tracer made are valid; only a foreign parent (e.g. an incoming `traceparent`) is checked.
-    const parent =
-      parentSpan instanceof RecordingSpan || (candidate && isSpanContextValid(candidate)) ? candidate : undefined;
+    const parent = recordingParent || (candidate && isSpanContextValid(candidate)) ? candidate : undefined;
     const kind = options.kind ?? SpanKind.INTERNAL;
     const traceId = parent ? parent.traceId : this.ids.generateTraceId();
     let traceState = parent?.traceState;
@@ -326,9 +326,9 @@ export class RecordingTracer implements Tracer, SpanSink {
     if (decision === SamplingDecision.NOT_RECORD) return trace.wrapSpanContext(spanContext);
     const span = new RecordingSpan(this, name, spanContext, parent, kind, options.startTime);
     if (options.attributes) span.setAttributes(options.attributes);
-    if (parentSpan instanceof RecordingSpan) {
+    if (recordingParent) {
       for (const key of this.inherited) {
-        if (span.attributes[key] === undefined) span.setAttribute(key, parentSpan.attributes[key]);
+        if (span.attributes[key] === undefined) span.setAttribute(key, recordingParent.attributes[key]);
       }
     }
     if (options.links) span.addLinks(options.links);
