@@ -1,21 +1,24 @@
 // The trace worker's write path alone (issue 10): `createSpanWriter` over a fresh trace file, fed the spans a
 // real server stored (bench/tracing's blocking runs: an `invoke_agent` and a `chat` span per trace), in batches
-// as the batch processor sends them. Prints CPU µs per trace, median of rounds, so a change to the writer or the
-// schema can be measured without the noise of a whole server on a shared machine.
+// as the batch processor sends them, each batch as the worker receives it (structured-cloned `SpanWire`s, read
+// back with `v8.deserialize`, which is what `postMessage` does). Prints the worker's CPU µs per trace (reading
+// the batch and writing it), median of rounds, so a change to the writer, the wire or the schema can be
+// measured without the noise of a whole server on a shared machine.
 //
 // Usage: node --import tsx bench/tracing/writer.ts <a .traces.db a server wrote> [batch size, 512]
 //        (AGENTOS_BENCH_PAGE_SIZE=4096 for SQLite's default page size instead of the trace file's)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deserialize, serialize } from 'node:v8';
 import Database from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { runMigrations } from '../../src/store/kysely/migrate.js';
 import { type TraceSpansTable, toSpan } from '../../src/store/kysely/observability-store.js';
 import * as observability from '../../src/store/migrations/009-observability.js';
 import * as traceSpanKeys from '../../src/store/migrations/017-trace-span-keys.js';
-import type { SpanRecord } from '../../src/store/observability-types.js';
 import { openSqlite } from '../../src/store/sqlite/open.js';
+import { type SpanWire, toSpanWire } from '../../src/store/sqlite/trace-protocol.js';
 import { createSpanWriter, TRACE_FILE_PAGE_SIZE } from '../../src/store/sqlite/trace-writer.js';
 import { median } from '../lib/timing.js';
 
@@ -43,10 +46,12 @@ for (let round = 0; round < 7; round++) {
     '017-trace-span-keys': traceSpanKeys,
   });
   const write = createSpanWriter(database, Date.now);
-  const batches: SpanRecord[][] = [];
-  for (let index = 0; index < spans.length; index += BATCH) batches.push(spans.slice(index, index + BATCH));
+  const batches: Buffer[] = [];
+  for (let index = 0; index < spans.length; index += BATCH) {
+    batches.push(serialize(spans.slice(index, index + BATCH).map(toSpanWire)));
+  }
   const before = process.cpuUsage();
-  for (const batch of batches) write(batch);
+  for (const batch of batches) write(deserialize(batch) as SpanWire[]);
   const used = process.cpuUsage(before);
   rounds.push((used.user + used.system) / traces);
   await db.destroy();

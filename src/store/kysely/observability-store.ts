@@ -151,6 +151,8 @@ export function toSpan(row: Selectable<TraceSpansTable>): SpanRecord {
   };
 }
 
+const attributesOfRecord = (span: SpanRecord) => span.attributes;
+
 function toTrace(row: Selectable<TracesTable>): TraceRecord {
   return {
     traceId: row.trace_id,
@@ -296,7 +298,7 @@ export class KyselyObservabilityStore implements ObservabilityStore {
       }
       const now = this.now();
       const summaries = traceIds
-        .map((traceId) => summarise(byTrace.get(traceId) ?? [], now))
+        .map((traceId) => summarise(byTrace.get(traceId) ?? [], now, attributesOfRecord))
         .filter((summary): summary is TracesTable => summary !== undefined);
       for (const chunk of powerOfTwoChunks(summaries)) {
         await trx
@@ -571,19 +573,28 @@ export class KyselyObservabilityStore implements ObservabilityStore {
   }
 }
 
+/** What {@link summarise} reads of every span; the attributes it reads of one only. */
+export type SummarySpan = Omit<SpanRecord, 'attributes' | 'spanType'>;
+
 /**
  * A trace's summary row from all its stored spans: the root (no parent, else the earliest) names it
- * and carries the run's ids; times span every span; errors are counted over all of them.
+ * and carries the run's ids; times span every span; errors are counted over all of them. Attributes are
+ * read through `attributesOf`, and only the root's: the trace worker keeps them as JSON text and parses
+ * one span per trace.
  */
-export function summarise(spans: SpanRecord[], now: number): TracesTable | undefined {
+export function summarise<S extends SummarySpan>(
+  spans: S[],
+  now: number,
+  attributesOf: (span: S) => Record<string, unknown>,
+): TracesTable | undefined {
   if (spans.length === 0) return undefined;
   const ids = new Set(spans.map((span) => span.spanId));
   const roots = spans.filter((span) => span.parentSpanId === null || !ids.has(span.parentSpanId));
-  const root = roots.find((span) => span.parentSpanId === null) ?? roots[0] ?? (spans[0] as SpanRecord);
+  const root = roots.find((span) => span.parentSpanId === null) ?? roots[0] ?? (spans[0] as S);
   const start = Math.min(...spans.map((span) => span.startTime));
   const end = Math.max(...spans.map((span) => span.endTime));
   const errors = spans.filter((span) => span.status === 'ERROR');
-  const attributes = root.attributes;
+  const attributes = attributesOf(root);
   return {
     trace_id: root.traceId,
     workspace_id: root.workspaceId,

@@ -25,7 +25,13 @@ import type {
   TraceSessionStats,
 } from '../observability-types.js';
 import type { Page } from '../types.js';
-import type { TraceMethod, TraceReply, TraceRequest, TraceWorkerData } from './trace-protocol.js';
+import {
+  type TraceMethod,
+  type TraceReply,
+  type TraceRequest,
+  type TraceWorkerData,
+  toSpanWire,
+} from './trace-protocol.js';
 
 /** Where a store file's traces live: `agentos.db` → `agentos.traces.db`. */
 export function traceFilePath(storePath: string): string {
@@ -174,7 +180,7 @@ export class SplitObservabilityStore implements ObservabilityStore {
   ) {}
 
   saveSpans(spans: SpanRecord[]): Promise<void> {
-    return spans.length === 0 ? Promise.resolve() : this.traces.call('saveSpans', [spans]);
+    return spans.length === 0 ? Promise.resolve() : this.traces.call('saveSpans', [spans.map(toSpanWire)]);
   }
   listTraces(query: TraceQuery): Promise<Page<TraceRecord>> {
     return this.traces.call('listTraces', [query]);

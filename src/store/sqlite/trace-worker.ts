@@ -18,9 +18,9 @@ import { KyselyObservabilityStore } from '../kysely/observability-store.js';
 import type { Database as Schema } from '../kysely/tables.js';
 import * as observability from '../migrations/009-observability.js';
 import * as traceSpanKeys from '../migrations/017-trace-span-keys.js';
-import type { SpanRecord } from '../observability-types.js';
 import { openSqlite } from './open.js';
 import {
+  type SpanWire,
   TRACE_METHODS,
   type TraceMethod,
   type TraceReply,
@@ -95,7 +95,7 @@ async function answer(request: TraceRequest): Promise<TraceReply> {
       return { id: request.id, result: null };
     }
     if (request.method === 'saveSpans') {
-      saveSpans(request.args[0] as SpanRecord[]);
+      saveSpans(request.args[0] as SpanWire[]);
       return { id: request.id, result: null };
     }
     if (!TRACE_METHODS.includes(request.method)) throw new Error(`unknown trace method ${request.method}`);

@@ -7,13 +7,14 @@
  * @module
  */
 import type Database from 'better-sqlite3';
-import { spanRow, summarise, type TraceSpansTable, type TracesTable, toSpan } from '../kysely/observability-store.js';
-import type { SpanRecord } from '../observability-types.js';
+import { decodeJson } from '../kysely/json-codec.js';
+import { type SummarySpan, summarise, type TraceSpansTable, type TracesTable } from '../kysely/observability-store.js';
+import type { SpanWire } from './trace-protocol.js';
 
 /** Page size of a new trace file, in bytes (SQLite's default is 4096; see `trace-worker.ts`). */
 export const TRACE_FILE_PAGE_SIZE = 16_384;
 
-/** The columns of `trace_spans`. */
+/** The columns of `trace_spans`, in the order of {@link SpanWire}. */
 export const SPAN_COLUMNS = [
   'span_id',
   'trace_id',
@@ -55,8 +56,47 @@ const TRACE_COLUMNS = [
 // column; with positions the worker writes a trace about 5 % faster (bench/tracing/writer.ts).
 const placeholders = (columns: readonly string[]) => columns.map(() => '?').join(', ');
 
-/** Returns `saveSpans` over `database` (whose schema the observability migrations made). */
-export function createSpanWriter(database: Database.Database, now: () => number): (spans: SpanRecord[]) => void {
+/** A span of the batch, or one stored before: what the summary reads, with the attributes as stored (JSON). */
+interface StoredSpan extends SummarySpan {
+  attributesJson: string;
+}
+
+const attributesOf = (span: StoredSpan) => decodeJson<Record<string, unknown>>(span.attributesJson, {});
+
+function fromWire(wire: SpanWire): StoredSpan {
+  return {
+    spanId: wire[0],
+    traceId: wire[1],
+    parentSpanId: wire[2],
+    workspaceId: wire[3],
+    name: wire[4],
+    status: wire[6],
+    statusMessage: wire[7],
+    startTime: wire[8],
+    endTime: wire[9],
+    durationMs: wire[10],
+    attributesJson: wire[11],
+  };
+}
+
+function fromRow(row: TraceSpansTable): StoredSpan {
+  return {
+    spanId: row.span_id,
+    traceId: row.trace_id,
+    parentSpanId: row.parent_span_id,
+    workspaceId: row.workspace_id,
+    name: row.name,
+    status: row.status as StoredSpan['status'],
+    statusMessage: row.status_message,
+    startTime: Number(row.start_time),
+    endTime: Number(row.end_time),
+    durationMs: Number(row.duration_ms),
+    attributesJson: row.attributes as string,
+  };
+}
+
+/** Returns `saveSpans` over `database` (whose schema the observability migrations made), for spans as the store sends them. */
+export function createSpanWriter(database: Database.Database, now: () => number): (spans: SpanWire[]) => void {
   const insertSpan = database.prepare(
     `insert into trace_spans (${SPAN_COLUMNS.join(', ')}) values (${placeholders(SPAN_COLUMNS)}) ` +
       'on conflict (trace_id, span_id) do nothing',
@@ -70,11 +110,15 @@ export function createSpanWriter(database: Database.Database, now: () => number)
         .map((column) => `${column} = excluded.${column}`)
         .join(', '),
   );
-  return database.transaction((spans: SpanRecord[]) => {
-    const byTrace = new Map<string, SpanRecord[]>();
-    for (const span of spans) {
-      const row = spanRow(span);
-      insertSpan.run(SPAN_COLUMNS.map((column) => row[column]));
+  return database.transaction((spans: SpanWire[]) => {
+    const byTrace = new Map<string, StoredSpan[]>();
+    for (const wire of spans) {
+      const span = fromWire(wire);
+      // The wire is the row: times widened outwards to whole ms, as `spanRow` stores them (the summary keeps
+      // them exact, as the Kysely store's does).
+      wire[8] = Math.floor(wire[8]);
+      wire[9] = Math.ceil(wire[9]);
+      insertSpan.run(wire);
       const list = byTrace.get(span.traceId);
       if (list) list.push(span);
       else byTrace.set(span.traceId, [span]);
@@ -83,9 +127,9 @@ export function createSpanWriter(database: Database.Database, now: () => number)
     for (const [traceId, batch] of byTrace) {
       // Spans of this trace stored by an earlier batch count too: the summary is over all of them.
       const all = traceStored.get(traceId)
-        ? (storedSpans.all(traceId) as TraceSpansTable[]).map((row) => toSpan(row))
+        ? (storedSpans.all(traceId) as TraceSpansTable[]).map((row) => fromRow(row))
         : batch;
-      const summary = summarise(all, at);
+      const summary = summarise(all, at, attributesOf);
       if (summary) upsertTrace.run(TRACE_COLUMNS.map((column) => summary[column]));
     }
   });
