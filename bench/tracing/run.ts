@@ -11,6 +11,7 @@
 // Usage: npm run bench:tracing  (or: node --import tsx bench/tracing/run.ts after `npm run build`)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bundleRunsChildren, freePort, loadAverage } from '../lib/processes.js';
@@ -126,16 +127,56 @@ async function startAgentOs(name: 'on' | 'off', upstreamUrl: string): Promise<Se
   return { url, pid: proc.pid as number, proc };
 }
 
-async function blockingRun(url: string): Promise<void> {
-  const response = await fetch(`${url}/agents/bench/runs`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ message: 'Say something short.' }),
-    signal: AbortSignal.timeout(15_000),
+// AGENTOS_BENCH_CLIENT: `fetch` (default, as bench/runs' client) or `http` (node:http with a keep-alive agent, about
+// a fifth of fetch's CPU per request; on two cores the load generator then leaves the server's second core idle).
+const CLIENT = process.env.AGENTOS_BENCH_CLIENT === 'http' ? 'http' : 'fetch';
+const keepAlive = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+const RUN_BODY = JSON.stringify({ message: 'Say something short.' });
+
+function httpPost(url: string): Promise<{ status: number; text: string }> {
+  const target = new URL(`${url}/agents/bench/runs`);
+  return new Promise((done, fail) => {
+    const req = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        agent: keepAlive,
+        timeout: 15_000,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(RUN_BODY) },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        response.on('end', () => done({ status: response.statusCode ?? 0, text }));
+        response.on('error', fail);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', fail);
+    req.end(RUN_BODY);
   });
-  const text = await response.text();
-  if (response.status !== 200 || !text.includes(REPLY_TEXT))
-    throw new Error(`HTTP ${response.status}: ${text.slice(0, 120)}`);
+}
+
+async function blockingRun(url: string): Promise<void> {
+  let status: number;
+  let text: string;
+  if (CLIENT === 'http') ({ status, text } = await httpPost(url));
+  else {
+    const response = await fetch(`${url}/agents/bench/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: RUN_BODY,
+      signal: AbortSignal.timeout(15_000),
+    });
+    status = response.status;
+    text = await response.text();
+  }
+  if (status !== 200 || !text.includes(REPLY_TEXT)) throw new Error(`HTTP ${status}: ${text.slice(0, 120)}`);
 }
 
 async function closedLoop(
@@ -177,7 +218,7 @@ async function closedLoop(
 let failed = false;
 try {
   console.log('tracing benchmark: blocking runs/s with tracing on (spans stored in batches) vs off');
-  console.log(`node ${process.version}, ${cpus().length} CPUs, load average ${loadAverage()}`);
+  console.log(`node ${process.version}, ${cpus().length} CPUs, load average ${loadAverage()}, client ${CLIENT}`);
   const upstream = await startUpstream();
   type Round = { rate: number; p50: number; cpuPerRun: number };
   const results: Record<'on' | 'off', Round[]> = { on: [], off: [] };
