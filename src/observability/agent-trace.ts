@@ -5,7 +5,7 @@
  * calls through {@link RunObserver}; everything here is synchronous bookkeeping, storage is batched.
  * @module
  */
-import { type Context, context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Attributes, type Context, context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { TextStreamPart, ToolSet } from 'ai';
 import type { ToolSpanOpener } from '../runtime/tools/types.js';
 import type { RunInstruments } from './instruments.js';
@@ -55,6 +55,8 @@ export interface AgentRunOutcome {
   outputTokens: number;
 }
 
+const OK = { code: SpanStatusCode.OK } as const;
+
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : 'Error';
 }
@@ -96,25 +98,21 @@ export class AgentRunTrace implements RunObserver {
     const capture = tracing.captureContent;
     const parent = info.parent ?? context.active();
     this.parent = parent;
-    this.span = tracing.tracer.startSpan(
-      `invoke_agent ${info.agentName}`,
-      {
-        attributes: {
-          [GEN_AI.operationName]: 'invoke_agent',
-          [GEN_AI.providerName]: this.provider,
-          [GEN_AI.requestModel]: this.model,
-          [GEN_AI.agentId]: info.agentId,
-          [GEN_AI.agentName]: info.agentName,
-          [GEN_AI.conversationId]: info.sessionId,
-          [AGENTOS.runId]: info.runId,
-          [AGENTOS.workspaceId]: info.workspaceId,
-          ...(info.type ? { [AGENTOS.spanType]: info.type } : {}),
-          ...(info.userId ? { [AGENTOS.userId]: info.userId } : {}),
-          ...(capture ? { [AGENTOS.input]: info.message } : {}),
-        },
-      },
-      parent,
-    );
+    // Optional attributes are assigned, not spread in: a spread allocates and copies an object per run.
+    const attributes: Attributes = {
+      [GEN_AI.operationName]: 'invoke_agent',
+      [GEN_AI.providerName]: this.provider,
+      [GEN_AI.requestModel]: this.model,
+      [GEN_AI.agentId]: info.agentId,
+      [GEN_AI.agentName]: info.agentName,
+      [GEN_AI.conversationId]: info.sessionId,
+      [AGENTOS.runId]: info.runId,
+      [AGENTOS.workspaceId]: info.workspaceId,
+    };
+    if (info.type) attributes[AGENTOS.spanType] = info.type;
+    if (info.userId) attributes[AGENTOS.userId] = info.userId;
+    if (capture) attributes[AGENTOS.input] = info.message;
+    this.span = tracing.tracer.startSpan(`invoke_agent ${info.agentName}`, { attributes }, parent);
     instruments.activeRuns.inc();
   }
 
@@ -203,21 +201,18 @@ export class AgentRunTrace implements RunObserver {
     const chat = opened.span;
     const input = part.usage.inputTokens ?? 0;
     const output = part.usage.outputTokens ?? 0;
-    chat.setAttributes({
-      [GEN_AI.responseModel]: part.response.modelId || this.model,
-      [GEN_AI.inputTokens]: input,
-      [GEN_AI.outputTokens]: output,
-      [GEN_AI.responseFinishReasons]: [part.finishReason],
-      [AGENTOS.costUsd]: this.prices.cost(this.info.modelId, input, output),
-      ...(this.tracing.captureContent && this.chatText !== ''
-        ? {
-            [GEN_AI.outputMessages]: JSON.stringify([
-              { role: 'assistant', parts: [{ type: 'text', content: this.chatText }] },
-            ]),
-          }
-        : {}),
-    });
-    chat.setStatus({ code: SpanStatusCode.OK });
+    chat.setAttribute(GEN_AI.responseModel, part.response.modelId || this.model);
+    chat.setAttribute(GEN_AI.inputTokens, input);
+    chat.setAttribute(GEN_AI.outputTokens, output);
+    chat.setAttribute(GEN_AI.responseFinishReasons, [part.finishReason]);
+    chat.setAttribute(AGENTOS.costUsd, this.prices.cost(this.info.modelId, input, output));
+    if (this.tracing.captureContent && this.chatText !== '') {
+      chat.setAttribute(
+        GEN_AI.outputMessages,
+        JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: this.chatText }] }]),
+      );
+    }
+    chat.setStatus(OK);
     // The SDK reports a step's end after its tools ran; the model's own part ended when tools began.
     chat.end(this.toolsStartedAt ?? opened.now);
   }
@@ -251,7 +246,7 @@ export class AgentRunTrace implements RunObserver {
       };
       const result = await context.with(toolContext, () => fn(tracing));
       if (this.tracing.captureContent) span.setAttribute(GEN_AI.toolResult, text(result));
-      span.setStatus({ code: SpanStatusCode.OK });
+      span.setStatus(OK);
       return result;
     } catch (error) {
       recordFailure(span, error);
@@ -266,17 +261,15 @@ export class AgentRunTrace implements RunObserver {
   end(outcome: AgentRunOutcome): void {
     this.endOpenChat();
     const cost = this.prices.cost(this.info.modelId, outcome.inputTokens, outcome.outputTokens);
-    this.span.setAttributes({
-      [GEN_AI.inputTokens]: outcome.inputTokens,
-      [GEN_AI.outputTokens]: outcome.outputTokens,
-      [AGENTOS.costUsd]: cost,
-      ...(this.tracing.captureContent && outcome.content ? { [AGENTOS.output]: outcome.content } : {}),
-    });
+    this.span.setAttribute(GEN_AI.inputTokens, outcome.inputTokens);
+    this.span.setAttribute(GEN_AI.outputTokens, outcome.outputTokens);
+    this.span.setAttribute(AGENTOS.costUsd, cost);
+    if (this.tracing.captureContent && outcome.content) this.span.setAttribute(AGENTOS.output, outcome.content);
     if (outcome.status === 'error') {
       this.span.setAttribute(ERROR_TYPE, outcome.error?.type ?? 'Error');
       this.span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error?.message ?? 'Run failed' });
     } else {
-      this.span.setStatus({ code: SpanStatusCode.OK });
+      this.span.setStatus(OK);
     }
     this.span.end();
     const { instruments } = this;
