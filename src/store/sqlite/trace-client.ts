@@ -180,7 +180,13 @@ export class SplitObservabilityStore implements ObservabilityStore {
   ) {}
 
   saveSpans(spans: SpanRecord[]): Promise<void> {
-    return spans.length === 0 ? Promise.resolve() : this.traces.call('saveSpans', [spans.map(toSpanWire)]);
+    if (spans.length === 0) return Promise.resolve();
+    // Encoded here, on the caller's thread (see `SpanWire`); an encoding error fails the write like any other.
+    try {
+      return this.traces.call('saveSpans', [spans.map(toSpanWire)]);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
   listTraces(query: TraceQuery): Promise<Page<TraceRecord>> {
     return this.traces.call('listTraces', [query]);

@@ -95,6 +95,33 @@ describe('sqlite file store: the trace file', () => {
     });
   });
 
+  it('stores attributes as the JSON they were sent as, rounds span times outwards, and rejects what it cannot encode', async () => {
+    const store = createSqliteStore({ url: `sqlite:${join(dir, 'wire.db')}` });
+    await store.migrate();
+    try {
+      const attributes = { 'agentos.run_id': 'run-w', 'gen_ai.usage.input_tokens': 9, 'x.list': ['a', 'b'] };
+      await store.observability.saveSpans([
+        { ...span('w', 'root'), startTime: 1_000.4, endTime: 1_010.6, durationMs: 10.2, attributes },
+      ]);
+      // The summary keeps exact times (as the Kysely store's); the span row widens them to whole ms.
+      expect(await store.observability.getTrace('default', 'w')).toMatchObject({
+        startTime: 1_000.4,
+        endTime: 1_010.6,
+        durationMs: 10.2,
+        runId: 'run-w',
+      });
+      expect(await store.observability.listSpans('default', 'w')).toMatchObject([
+        { spanId: 'root', startTime: 1_000, endTime: 1_011, durationMs: 10.2, attributes },
+      ]);
+      // JSON has no BigInt: the write fails as a rejected promise (the exporter logs it), not a throw.
+      const bad = { ...span('w2', 'root'), attributes: { n: 1n } };
+      await expect(store.observability.saveSpans([bad])).rejects.toThrow(/BigInt/);
+      expect(await store.observability.getTrace('default', 'w2')).toBeNull();
+    } finally {
+      await store.close();
+    }
+  });
+
   it('checkpoints a file with larger pages after as many bytes as one with 4 KB pages', () => {
     const small = openSqlite(join(dir, 'pages-4k.db'));
     const large = openSqlite(join(dir, 'pages-16k.db'), { pageSize: TRACE_FILE_PAGE_SIZE });
