@@ -41,9 +41,9 @@ export interface TraceWorkerData {
  * A span as the store hands it to the trace worker: its `trace_spans` row in column order (`SPAN_COLUMNS` of
  * `trace-writer.ts`), with times not yet rounded and the attributes already JSON. The worker stores that text as
  * it came and parses it for one span per trace (the summary's), where span records with attribute objects cost
- * it a deserialised object per attribute set and a `JSON.stringify` per span: about 2.5 µs of the worker's CPU per
- * span, a fifth of its write (bench/tracing/writer.ts). The sender's cost is about the same either way: it
- * encodes the attributes once as JSON instead of walking them for the structured clone.
+ * it a deserialised object per attribute set and a `JSON.stringify` per span: about 3 µs of the worker's CPU per
+ * trace, a fifth of its work on a batch (bench/tracing/writer.ts). The sender's cost is about the same either
+ * way: it encodes the attributes once as JSON instead of walking them for the structured clone.
  */
 export type SpanWire = [
   spanId: string,
