@@ -135,6 +135,11 @@ export function spanRow(span: SpanRecord): TraceSpansTable {
 }
 
 export function toSpan(row: Selectable<TraceSpansTable>): SpanRecord {
+  return { ...spanFieldsOf(row), attributes: decodeJson(row.attributes, {}) };
+}
+
+/** A stored span's fields but its attributes (the trace worker keeps those as the JSON it stored). */
+export function spanFieldsOf(row: Selectable<TraceSpansTable>): Omit<SpanRecord, 'attributes'> {
   return {
     spanId: row.span_id,
     traceId: row.trace_id,
@@ -147,7 +152,6 @@ export function toSpan(row: Selectable<TraceSpansTable>): SpanRecord {
     startTime: Number(row.start_time),
     endTime: Number(row.end_time),
     durationMs: Number(row.duration_ms),
-    attributes: decodeJson(row.attributes, {}),
   };
 }
 

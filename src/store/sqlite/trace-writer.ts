@@ -8,7 +8,13 @@
  */
 import type Database from 'better-sqlite3';
 import { decodeJson } from '../kysely/json-codec.js';
-import { type SummarySpan, summarise, type TraceSpansTable, type TracesTable } from '../kysely/observability-store.js';
+import {
+  type SummarySpan,
+  spanFieldsOf,
+  summarise,
+  type TraceSpansTable,
+  type TracesTable,
+} from '../kysely/observability-store.js';
 import type { SpanWire } from './trace-protocol.js';
 
 /** Page size of a new trace file, in bytes (SQLite's default is 4096; see `trace-worker.ts`). */
@@ -80,19 +86,7 @@ function fromWire(wire: SpanWire): StoredSpan {
 }
 
 function fromRow(row: TraceSpansTable): StoredSpan {
-  return {
-    spanId: row.span_id,
-    traceId: row.trace_id,
-    parentSpanId: row.parent_span_id,
-    workspaceId: row.workspace_id,
-    name: row.name,
-    status: row.status as StoredSpan['status'],
-    statusMessage: row.status_message,
-    startTime: Number(row.start_time),
-    endTime: Number(row.end_time),
-    durationMs: Number(row.duration_ms),
-    attributesJson: row.attributes as string,
-  };
+  return { ...spanFieldsOf(row), attributesJson: row.attributes as string };
 }
 
 /** Returns `saveSpans` over `database` (whose schema the observability migrations made), for spans as the store sends them. */
