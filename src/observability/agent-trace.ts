@@ -5,7 +5,7 @@
  * calls through {@link RunObserver}; everything here is synchronous bookkeeping, storage is batched.
  * @module
  */
-import { type Attributes, type Context, context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Context, context, type Span, type SpanOptions, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { TextStreamPart, ToolSet } from 'ai';
 import type { ToolSpanOpener } from '../runtime/tools/types.js';
 import type { RunInstruments } from './instruments.js';
@@ -56,6 +56,7 @@ export interface AgentRunOutcome {
 }
 
 const OK = { code: SpanStatusCode.OK } as const;
+const NO_OPTIONS: SpanOptions = {};
 
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : 'Error';
@@ -98,21 +99,21 @@ export class AgentRunTrace implements RunObserver {
     const capture = tracing.captureContent;
     const parent = info.parent ?? context.active();
     this.parent = parent;
-    // Optional attributes are assigned, not spread in: a spread allocates and copies an object per run.
-    const attributes: Attributes = {
-      [GEN_AI.operationName]: 'invoke_agent',
-      [GEN_AI.providerName]: this.provider,
-      [GEN_AI.requestModel]: this.model,
-      [GEN_AI.agentId]: info.agentId,
-      [GEN_AI.agentName]: info.agentName,
-      [GEN_AI.conversationId]: info.sessionId,
-      [AGENTOS.runId]: info.runId,
-      [AGENTOS.workspaceId]: info.workspaceId,
-    };
-    if (info.type) attributes[AGENTOS.spanType] = info.type;
-    if (info.userId) attributes[AGENTOS.userId] = info.userId;
-    if (capture) attributes[AGENTOS.input] = info.message;
-    this.span = tracing.tracer.startSpan(`invoke_agent ${info.agentName}`, { attributes }, parent);
+    // Attributes are set on the span, not passed in an object literal: with computed keys V8 builds such a
+    // literal property by property, and the tracer then copies it again (bench/tracing's profiles).
+    const span = tracing.tracer.startSpan(`invoke_agent ${info.agentName}`, NO_OPTIONS, parent);
+    span.setAttribute(GEN_AI.operationName, 'invoke_agent');
+    span.setAttribute(GEN_AI.providerName, this.provider);
+    span.setAttribute(GEN_AI.requestModel, this.model);
+    span.setAttribute(GEN_AI.agentId, info.agentId);
+    span.setAttribute(GEN_AI.agentName, info.agentName);
+    span.setAttribute(GEN_AI.conversationId, info.sessionId);
+    span.setAttribute(AGENTOS.runId, info.runId);
+    span.setAttribute(AGENTOS.workspaceId, info.workspaceId);
+    if (info.type) span.setAttribute(AGENTOS.spanType, info.type);
+    if (info.userId) span.setAttribute(AGENTOS.userId, info.userId);
+    if (capture) span.setAttribute(AGENTOS.input, info.message);
+    this.span = span;
     instruments.activeRuns.inc();
   }
 
@@ -173,19 +174,11 @@ export class AgentRunTrace implements RunObserver {
     if (startTime === undefined) return undefined;
     this.chatStartedAt = undefined;
     const now = startTime + (performance.now() - this.chatStartedPerf);
-    const span = this.tracing.tracer.startSpan(
-      `chat ${this.model}`,
-      {
-        startTime,
-        attributes: {
-          [GEN_AI.operationName]: 'chat',
-          [GEN_AI.providerName]: this.provider,
-          [GEN_AI.requestModel]: this.model,
-          [GEN_AI.conversationId]: this.info.sessionId,
-        },
-      },
-      this.spanContext,
-    );
+    const span = this.tracing.tracer.startSpan(`chat ${this.model}`, { startTime }, this.spanContext);
+    span.setAttribute(GEN_AI.operationName, 'chat');
+    span.setAttribute(GEN_AI.providerName, this.provider);
+    span.setAttribute(GEN_AI.requestModel, this.model);
+    span.setAttribute(GEN_AI.conversationId, this.info.sessionId);
     return { span, now };
   }
 
@@ -224,18 +217,11 @@ export class AgentRunTrace implements RunObserver {
     fn: (tracing: { withSpan: ToolSpanOpener }) => Promise<T>,
   ): Promise<T> {
     this.toolsStartedAt ??= Date.now();
-    const span = this.tracing.tracer.startSpan(
-      `execute_tool ${toolName}`,
-      {
-        attributes: {
-          [GEN_AI.operationName]: 'execute_tool',
-          [GEN_AI.toolName]: toolName,
-          [GEN_AI.toolCallId]: toolCallId,
-          ...(this.tracing.captureContent ? { [GEN_AI.toolArguments]: text(args) } : {}),
-        },
-      },
-      this.spanContext,
-    );
+    const span = this.tracing.tracer.startSpan(`execute_tool ${toolName}`, NO_OPTIONS, this.spanContext);
+    span.setAttribute(GEN_AI.operationName, 'execute_tool');
+    span.setAttribute(GEN_AI.toolName, toolName);
+    span.setAttribute(GEN_AI.toolCallId, toolCallId);
+    if (this.tracing.captureContent) span.setAttribute(GEN_AI.toolArguments, text(args));
     try {
       const toolContext = trace.setSpan(this.spanContext, span);
       const tracing: { withSpan: ToolSpanOpener } = {
