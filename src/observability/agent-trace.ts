@@ -10,6 +10,7 @@ import type { TextStreamPart, ToolSet } from 'ai';
 import type { ToolSpanOpener } from '../runtime/tools/types.js';
 import type { RunInstruments } from './instruments.js';
 import type { PriceTable } from './pricing.js';
+import { contextWithSpan } from './recording-tracer.js';
 import { AGENTOS, ERROR_TYPE, GEN_AI } from './semconv.js';
 import { recordFailure, withSpan } from './spans.js';
 import type { Tracing } from './tracing.js';
@@ -119,7 +120,7 @@ export class AgentRunTrace implements RunObserver {
 
   /** The context of the agent span: the parent of spans opened for the run outside the loop (memory recall). */
   get spanContext(): Context {
-    this.agentContext ??= trace.setSpan(this.parent, this.span);
+    this.agentContext ??= contextWithSpan(this.parent, this.span);
     return this.agentContext;
   }
 

@@ -1,4 +1,4 @@
-import { context, ROOT_CONTEXT, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
+import { context, createContextKey, ROOT_CONTEXT, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   InMemorySpanExporter,
@@ -7,7 +7,7 @@ import {
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-node';
 import { describe, expect, it } from 'vitest';
-import { msToHrTime, RecordingSpan, RecordingTracer } from './recording-tracer.js';
+import { contextWithSpan, msToHrTime, RecordingSpan, RecordingTracer } from './recording-tracer.js';
 import { TimeOrderedIdGenerator } from './tracing.js';
 
 function setup(options: { rootSampler?: TraceIdRatioBasedSampler; processors?: SpanProcessor[] } = {}) {
@@ -49,6 +49,31 @@ describe('RecordingTracer', () => {
     expect(root.spanContext().spanId).not.toBe(child.spanContext().spanId);
     expect(second?.resource.attributes['service.name']).toBe('agentos-test');
     expect(second?.ended).toBe(true);
+  });
+
+  it('contextWithSpan reads, writes and parents as trace.setSpan does', () => {
+    const { tracer, exporter } = setup();
+    const other = createContextKey('agentos test key');
+    const base = ROOT_CONTEXT.setValue(other, 'kept');
+    const root = tracer.startSpan('invoke_agent a', { attributes: { 'agentos.workspace_id': 'ws1' } });
+    const light = contextWithSpan(base, root);
+    expect(trace.getSpan(light)).toBe(root);
+    expect(light.getValue(other)).toBe('kept');
+    // Written to, it behaves as the API's own context: the new value, the span and the base's values.
+    const tool = tracer.startSpan('execute_tool t', {}, light);
+    const nested = trace.setSpan(light, tool);
+    expect(trace.getSpan(nested)).toBe(tool);
+    expect(nested.getValue(other)).toBe('kept');
+    expect(trace.getSpan(light)).toBe(root);
+    expect(trace.getSpan(trace.deleteSpan(light))).toBeUndefined();
+    expect(trace.deleteSpan(light).getValue(other)).toBe('kept');
+    tracer.startSpan('inner', {}, nested).end();
+    tool.end();
+    root.end();
+    const [inner, toolSpan] = exporter.getFinishedSpans();
+    expect(toolSpan?.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+    expect(toolSpan?.attributes['agentos.workspace_id']).toBe('ws1');
+    expect(inner?.parentSpanContext?.spanId).toBe(tool.spanContext().spanId);
   });
 
   it('keeps start and end times given as epoch ms, Date or HrTime, and clamps an end before the start', () => {

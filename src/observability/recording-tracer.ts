@@ -53,6 +53,45 @@ const COUNT_LIMIT = 128;
 /** `@opentelemetry/core`'s suppress-tracing key (`createContextKey` makes a `Symbol.for` of its description). */
 const SUPPRESS_TRACING = Symbol.for('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
 
+/** `@opentelemetry/api`'s key of the active span in a context (also a `Symbol.for`). */
+const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN');
+
+/**
+ * What `trace.setSpan(base, span)` returns, made lighter: the API's context copies its parent's Map and makes
+ * three closures per context, about 1.2 µs per run in a loaded server's profile for the one a run's chat span
+ * hangs under. This one keeps the span and its base, and becomes an API context only when written to.
+ */
+class SpanContextOver implements Context {
+  private written: Context | undefined;
+
+  constructor(
+    private readonly base: Context,
+    private readonly span: Span,
+  ) {}
+
+  getValue(key: symbol): unknown {
+    return key === SPAN_KEY ? this.span : this.base.getValue(key);
+  }
+
+  setValue(key: symbol, value: unknown): Context {
+    return this.full().setValue(key, value);
+  }
+
+  deleteValue(key: symbol): Context {
+    return this.full().deleteValue(key);
+  }
+
+  private full(): Context {
+    this.written ??= trace.setSpan(this.base, this.span);
+    return this.written;
+  }
+}
+
+/** `base` with `span` as its span, as `trace.setSpan` makes it (see {@link SpanContextOver}). */
+export function contextWithSpan(base: Context, span: Span): Context {
+  return new SpanContextOver(base, span);
+}
+
 function isPrimitive(value: unknown): boolean {
   const type = typeof value;
   return type === 'string' || type === 'number' || type === 'boolean';
