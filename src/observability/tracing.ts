@@ -42,8 +42,9 @@ const INHERITED = [AGENTOS.workspaceId] as const;
 
 /**
  * Random bits drawn from the OS in blocks (as `src/runtime/ids.ts`) and turned into hex a block at a time; an id
- * is a slice of that text. A `Buffer#toString('hex')` per id is a call into C++ for 16 or 24 characters: 2.8 µs
- * per run for a run's three ids in a loaded server's profile (bench/tracing), where a slice stays in JavaScript.
+ * is a slice of that text. A `Buffer#toString('hex')` per id is a call into C++ for 16 or 24 characters: up to
+ * 2.8 µs per run for a run's three ids in a loaded server's profile (bench/tracing/README.md, which says why the
+ * profiler overstates native calls), where a slice stays in JavaScript.
  */
 const pool = Buffer.allocUnsafe(8 * 512);
 let hex = '';
