@@ -133,6 +133,8 @@ const CLIENT = process.env.AGENTOS_BENCH_CLIENT === 'http' ? 'http' : 'fetch';
 const keepAlive = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 const RUN_BODY = JSON.stringify({ message: 'Say something short.' });
 
+// Bare node:http rather than agentos's own `createHttpFetch` (src/models/http-fetch.ts): that one answers with a
+// web `Response` over a stream, the per-request work this lean client is here to leave out.
 function httpPost(url: string): Promise<{ status: number; text: string }> {
   const target = new URL(`${url}/agents/bench/runs`);
   return new Promise((done, fail) => {
