@@ -59,71 +59,29 @@ export function toSpanRecord(span: ReadableSpan): SpanRecord {
   };
 }
 
-/** Options of {@link StoreSpanExporter}. */
-export interface StoreSpanExporterOptions {
-  /**
-   * With a store that queues its writes ({@link ObservabilityStore.queuesSpanWrites}): spans handed over and not yet
-   * written, at most; beyond it a batch is reported exported only once written, so the batch processor's queue
-   * (and its limit) takes the rest, as with any other store.
-   */
-  maxUnwrittenSpans?: number;
-}
-
 /** Writes spans to {@link ObservabilityStore.saveSpans}; a failed write is logged and dropped, never retried forever. */
 export class StoreSpanExporter implements SpanExporter {
   private pending = new Set<Promise<void>>();
-  private unwritten = 0;
-  private readonly maxUnwritten: number;
 
   constructor(
     private readonly store: ObservabilityStore,
     private readonly logger: Logger,
-    options: StoreSpanExporterOptions = {},
-  ) {
-    this.maxUnwritten = options.maxUnwrittenSpans ?? Number.POSITIVE_INFINITY;
-  }
+  ) {}
 
   export(spans: ReadableSpan[], resultCallback: (result: { code: number; error?: Error }) => void): void {
-    const count = spans.length;
-    const written = this.write(spans.map(toSpanRecord), count);
-    // A store that queues writes has the spans once `saveSpans` returns: the batch is reported exported at once,
-    // so the batch processor drops its spans now rather than when the write is done (they die young, see
-    // `trace-worker.ts`) and hands over the next batch without waiting.
-    if (this.store.queuesSpanWrites === true && this.unwritten + count <= this.maxUnwritten) {
-      this.handOver(written, count);
-      resultCallback({ code: SUCCESS });
-      return;
-    }
-    this.track(written.then((error) => resultCallback(error ? { code: FAILED, error } : { code: SUCCESS })));
+    const write = this.store
+      .saveSpans(spans.map(toSpanRecord))
+      .then(
+        () => resultCallback({ code: SUCCESS }),
+        (error: unknown) => {
+          this.logger.warn({ err: error, spans: spans.length }, 'storing trace spans failed');
+          resultCallback({ code: FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+        },
+      )
+      .finally(() => this.pending.delete(write));
+    this.pending.add(write);
   }
 
-  /** Writes records; resolves to the error of a failed write (logged here), or nothing. */
-  private write(records: SpanRecord[], count: number): Promise<Error | undefined> {
-    return this.store.saveSpans(records).then(
-      () => undefined,
-      (error: unknown) => {
-        this.logger.warn({ err: error, spans: count }, 'storing trace spans failed');
-        return error instanceof Error ? error : new Error(String(error));
-      },
-    );
-  }
-
-  // Apart from `export`, so that what waits for the write holds neither the spans nor the processor's callback.
-  private handOver(written: Promise<unknown>, count: number): void {
-    this.unwritten += count;
-    this.track(
-      written.then(() => {
-        this.unwritten -= count;
-      }),
-    );
-  }
-
-  private track(settled: Promise<void>): void {
-    const tracked = settled.finally(() => this.pending.delete(tracked));
-    this.pending.add(tracked);
-  }
-
-  /** Resolves once every batch handed to the store is written (or failed). */
   async forceFlush(): Promise<void> {
     await Promise.all([...this.pending]);
   }

@@ -37,9 +37,6 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-/** Spans per batch handed to a store that queues its writes (see {@link createTracing}). */
-const HAND_OVER_BATCH_SIZE = 64;
-
 /** Keys every span copies from its parent, so the store can file child spans under the right tenant and run. */
 const INHERITED = [AGENTOS.workspaceId] as const;
 
@@ -123,14 +120,7 @@ export async function createTracing({ config, store, logger }: CreateTracingOpti
     maxExportBatchSize: config.max_batch_size,
     maxQueueSize: Math.max(config.max_queue_size, config.max_batch_size),
   };
-  // A store that queues span writes (the SQLite trace worker) is handed small batches: a span then leaves the event
-  // loop's heap within tens of ms at load instead of waiting for 512 others, so its scavenges no longer promote
-  // the queue (bench/tracing/README.md). The worker writes them a few hundred per transaction all the same.
-  const storeBatch = store.queuesSpanWrites
-    ? { ...batch, maxExportBatchSize: Math.min(config.max_batch_size, HAND_OVER_BATCH_SIZE) }
-    : batch;
-  const exporter = new StoreSpanExporter(store, logger, { maxUnwrittenSpans: batch.maxQueueSize });
-  const processors: SpanProcessor[] = [new BatchSpanProcessor(exporter, storeBatch)];
+  const processors: SpanProcessor[] = [new BatchSpanProcessor(new StoreSpanExporter(store, logger), batch)];
   if (config.otlp) {
     processors.push(new BatchSpanProcessor(new OtlpJsonExporter(config.otlp, logger), batch));
   }

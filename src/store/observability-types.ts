@@ -167,12 +167,6 @@ export interface ObservabilityStore {
    * trace may arrive in any order and batches.
    */
   saveSpans(spans: SpanRecord[]): Promise<void>;
-  /**
-   * `saveSpans` reads its spans during the call and writes batches one after another in the order given, so a
-   * caller may drop a batch and hand over the next before the first is written (the SQLite store's trace worker).
-   * Unset: a caller waits, as a pool of connections may write concurrent batches in any order.
-   */
-  readonly queuesSpanWrites?: boolean;
   /** Newest first. */
   listTraces(query: TraceQuery): Promise<Page<TraceRecord>>;
   getTrace(workspaceId: string, traceId: string): Promise<TraceRecord | null>;

@@ -176,9 +176,6 @@ export class TraceWorkerClient {
 
 /** Trace methods from the trace worker, the rest (metrics, evals, run usage) from the store's own file. */
 export class SplitObservabilityStore implements ObservabilityStore {
-  /** Spans are encoded when handed over and written by the worker in the order received. */
-  readonly queuesSpanWrites = true;
-
   constructor(
     private readonly base: ObservabilityStore,
     private readonly traces: TraceWorkerClient,

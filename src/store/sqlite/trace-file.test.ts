@@ -122,39 +122,6 @@ describe('sqlite file store: the trace file', () => {
     }
   });
 
-  it('writes batches handed over together, answers each once it is in the file, and writes before a read', async () => {
-    const path = join(dir, 'together.db');
-    const store = createSqliteStore({ url: `sqlite:${path}` });
-    await store.migrate();
-    const { observability } = store;
-    const traceIds = async () =>
-      (await observability.listTraces({ workspaceId: 'default' })).items.map((trace) => trace.traceId).sort();
-    try {
-      // Small batches wait in the worker to be written together; a read right after them (not awaited) sees them.
-      const writes = [
-        observability.saveSpans([span('g1', 'root')]),
-        observability.saveSpans([span('g2', 'root'), span('g2', 'chat', 'root')]),
-      ];
-      expect(await traceIds()).toEqual(['g1', 'g2']);
-      await Promise.all(writes);
-      // A write alone is answered once it is in the file, where another connection sees it.
-      await observability.saveSpans([span('g3', 'root')]);
-      expect(countRows(traceFilePath(path), 'traces')).toBe(3);
-      // A batch the file refuses fails alone: the batches waiting with it are written all the same.
-      const refused = { ...span('g4', 'root'), name: null } as unknown as SpanRecord;
-      const results = await Promise.allSettled([
-        observability.saveSpans([span('g5', 'root')]),
-        observability.saveSpans([refused]),
-        observability.saveSpans([span('g6', 'root')]),
-      ]);
-      expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-      expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/NOT NULL/);
-      expect(await traceIds()).toEqual(['g1', 'g2', 'g3', 'g5', 'g6']);
-    } finally {
-      await store.close();
-    }
-  });
-
   it('checkpoints a file with larger pages after as many bytes as one with 4 KB pages', () => {
     const small = openSqlite(join(dir, 'pages-4k.db'));
     const large = openSqlite(join(dir, 'pages-16k.db'), { pageSize: TRACE_FILE_PAGE_SIZE });

@@ -87,100 +87,36 @@ opened.catch(() => {});
 // Requests run one after another: a read after a write sees it, and `close` comes last.
 let queue: Promise<unknown> = Promise.resolve();
 
-/**
- * Span writes wait here to be written together. The store hands spans over in small batches so that the event
- * loop drops them young (`StoreSpanExporter`, `tracing.ts`: a 512-span batch held in the main heap until written
- * was promoted by its scavenges, 7 KB per run at 1,000 runs/s, `--trace-gc-nvp`); the worker still writes them a
- * few hundred per transaction, since each commit costs about as much as sixty span rows (bench/tracing/writer.ts:
- * 17.6 µs per trace at 64 spans per transaction, 13.4 at 512). A write is answered once written; any other request
- * writes what waits first, so it sees every write sent before it.
- */
-const waiting: { ids: number[]; batches: SpanWire[][]; spans: number } = { ids: [], batches: [], spans: 0 };
-let writeTimer: NodeJS.Timeout | undefined;
-
-/** Spans that are written at once rather than after {@link WRITE_DELAY_MS}. */
-const WRITE_SPANS = 512;
-/** How long received spans may wait for more; at 1,000 runs/s (2,000 spans/s) a transaction of 512 fills sooner. */
-const WRITE_DELAY_MS = 250;
-
-function errorOf(error: unknown): Extract<TraceReply, { error: unknown }>['error'] {
-  const {
-    name = 'Error',
-    message = String(error),
-    code,
-  } = (error ?? {}) as {
-    name?: string;
-    message?: string;
-    code?: unknown;
-  };
-  return { name, message, code: typeof code === 'string' ? code : undefined };
-}
-
-/** Writes the waiting spans in one transaction and answers their requests. */
-function writeWaiting(saveSpans: (spans: SpanWire[]) => void): void {
-  clearTimeout(writeTimer);
-  writeTimer = undefined;
-  const { ids, batches } = waiting;
-  if (ids.length === 0) return;
-  waiting.ids = [];
-  waiting.batches = [];
-  waiting.spans = 0;
-  try {
-    saveSpans(batches.length === 1 ? (batches[0] as SpanWire[]) : batches.flat());
-    for (const id of ids) port?.postMessage({ id, result: null } satisfies TraceReply);
-  } catch {
-    // One request's batch must not fail the others': each is written again on its own, and answered for itself.
-    ids.forEach((id, index) => {
-      try {
-        saveSpans(batches[index] as SpanWire[]);
-        port?.postMessage({ id, result: null } satisfies TraceReply);
-      } catch (error) {
-        port?.postMessage({ id, error: errorOf(error) } satisfies TraceReply);
-      }
-    });
-  }
-}
-
-/** Takes a write: written now when enough spans wait, else within {@link WRITE_DELAY_MS}. */
-async function receiveSpans(request: TraceRequest): Promise<void> {
-  let saveSpans: (spans: SpanWire[]) => void;
-  try {
-    ({ saveSpans } = await opened);
-  } catch (error) {
-    port?.postMessage({ id: request.id, error: errorOf(error) } satisfies TraceReply);
-    return;
-  }
-  const spans = request.args[0] as SpanWire[];
-  waiting.ids.push(request.id);
-  waiting.batches.push(spans);
-  waiting.spans += spans.length;
-  if (waiting.spans >= WRITE_SPANS) writeWaiting(saveSpans);
-  else {
-    writeTimer ??= setTimeout(() => {
-      queue = queue.then(() => writeWaiting(saveSpans));
-    }, WRITE_DELAY_MS);
-  }
-}
-
 async function answer(request: TraceRequest): Promise<TraceReply> {
   try {
     const { db, store, saveSpans } = await opened;
-    writeWaiting(saveSpans);
     if (request.method === 'close') {
       await db.destroy();
+      return { id: request.id, result: null };
+    }
+    if (request.method === 'saveSpans') {
+      saveSpans(request.args[0] as SpanWire[]);
       return { id: request.id, result: null };
     }
     if (!TRACE_METHODS.includes(request.method)) throw new Error(`unknown trace method ${request.method}`);
     const method = store[request.method as TraceMethod] as (...args: unknown[]) => Promise<unknown>;
     return { id: request.id, result: await method.apply(store, request.args) };
   } catch (error) {
-    return { id: request.id, error: errorOf(error) };
+    const {
+      name = 'Error',
+      message = String(error),
+      code,
+    } = (error ?? {}) as {
+      name?: string;
+      message?: string;
+      code?: unknown;
+    };
+    return { id: request.id, error: { name, message, code: typeof code === 'string' ? code : undefined } };
   }
 }
 
 port.on('message', (request: TraceRequest) => {
   queue = queue.then(async () => {
-    if (request.method === 'saveSpans') await receiveSpans(request);
-    else port.postMessage(await answer(request));
+    port.postMessage(await answer(request));
   });
 });

@@ -106,18 +106,15 @@ export function createSpanWriter(database: Database.Database, now: () => number)
         .map((column) => `${column} = excluded.${column}`)
         .join(', '),
   );
-  // The row of a span: its wire with the times widened outwards to whole ms, as `spanRow` stores them (the
-  // summary keeps them exact, as the Kysely store's does). One array for every row; the wire stays as sent, so a
-  // batch can be written again after a failed transaction (`trace-worker.ts`).
-  const row: unknown[] = [];
   return database.transaction((spans: SpanWire[]) => {
     const byTrace = new Map<string, StoredSpan[]>();
     for (const wire of spans) {
       const span = fromWire(wire);
-      for (let column = 0; column < wire.length; column++) row[column] = wire[column];
-      row[8] = Math.floor(wire[8]);
-      row[9] = Math.ceil(wire[9]);
-      insertSpan.run(row);
+      // The wire is the row: times widened outwards to whole ms, as `spanRow` stores them (the summary keeps
+      // them exact, as the Kysely store's does).
+      wire[8] = Math.floor(wire[8]);
+      wire[9] = Math.ceil(wire[9]);
+      insertSpan.run(wire);
       const list = byTrace.get(span.traceId);
       if (list) list.push(span);
       else byTrace.set(span.traceId, [span]);
