@@ -25,16 +25,28 @@ if (!existsSync(cli)) {
   console.error('dist/agentos.mjs is missing: run `npm run build` first');
   process.exit(1);
 }
+// AGENTOS_BENCH_BASE_CLI: another build, run with tracing on as a third server of every pair ("base"), so that two
+// builds are compared in the same minutes: whole runs of this bench on one build spread by more than most changes.
+const baseCli = process.env.AGENTOS_BENCH_BASE_CLI ? resolve(process.env.AGENTOS_BENCH_BASE_CLI) : undefined;
+if (baseCli && !existsSync(baseCli)) {
+  console.error(`AGENTOS_BENCH_BASE_CLI: ${baseCli} is missing`);
+  process.exit(1);
+}
 const dir = mkdtempSync(join(tmpdir(), 'agentos-bench-tracing-'));
 
 const CONCURRENCY = 16;
 const WARM_MS = 1_500;
 const MEASURE_MS = 5_000;
 // AGENTOS_BENCH_PAIRS: server pairs (default 5), each started afresh; AGENTOS_BENCH_ROUNDS: measured rounds per
-// pair (default 4), in the pattern on, off, off, on, … so each side runs first equally often.
+// pair (default 4), in the pattern on, off, off, on, … so each side runs first equally often (with a base build,
+// on, off, base, then off, base, on, and so on).
 const PAIRS = Math.max(1, Number(process.env.AGENTOS_BENCH_PAIRS ?? 5));
 const ROUNDS = Math.max(2, Number(process.env.AGENTOS_BENCH_ROUNDS ?? 4));
-const ORDER = Array.from({ length: ROUNDS }, (_, index) => ((index + 1) % 4 < 2 ? 'on' : 'off') as 'on' | 'off');
+type Side = 'on' | 'off' | 'base';
+const SIDES: Side[] = baseCli ? ['on', 'off', 'base'] : ['on', 'off'];
+const ORDER: Side[] = baseCli
+  ? Array.from({ length: ROUNDS }, (_, round) => SIDES.map((_, index) => SIDES[(round + index) % 3] as Side)).flat()
+  : Array.from({ length: ROUNDS }, (_, index) => ((index + 1) % 4 < 2 ? 'on' : 'off') as Side);
 const TARGET_RATIO = 0.95;
 
 /** CPU time (user + system, ms) a process used so far; 100 clock ticks per second on Linux. */
@@ -80,14 +92,14 @@ async function stopAgentOs(server: Server): Promise<void> {
 }
 
 /** Starts a server on `name`'s database files (kept across pairs, so both sides' stores grow alike). */
-async function startAgentOs(name: 'on' | 'off', upstreamUrl: string): Promise<Server> {
+async function startAgentOs(name: Side, upstreamUrl: string): Promise<Server> {
   const configPath = join(dir, `${name}.json`);
   writeFileSync(
     configPath,
     JSON.stringify({
       log_level: 'warn',
       rate_limits: false,
-      tracing: { enabled: name === 'on' },
+      tracing: { enabled: name !== 'off' },
       agents: [{ id: 'bench', model: 'openai:gpt-4o-mini', instructions: INSTRUCTIONS, history_runs: 0 }],
     }),
   );
@@ -97,7 +109,7 @@ async function startAgentOs(name: 'on' | 'off', upstreamUrl: string): Promise<Se
   const { proc } = spawnChild(
     [
       ...nodeArgs,
-      cli,
+      name === 'base' ? (baseCli as string) : cli,
       'serve',
       '--port',
       String(port),
@@ -223,21 +235,24 @@ try {
   console.log(`node ${process.version}, ${cpus().length} CPUs, load average ${loadAverage()}, client ${CLIENT}`);
   const upstream = await startUpstream();
   type Round = { rate: number; p50: number; cpuPerRun: number };
-  const results: Record<'on' | 'off', Round[]> = { on: [], off: [] };
+  const results: Record<Side, Round[]> = { on: [], off: [], base: [] };
   const pairRatios: number[] = [];
-  let servers: Record<'on' | 'off', Server> | undefined;
+  const baseRatios: number[] = [];
+  let servers: Partial<Record<Side, Server>> & Record<'on' | 'off', Server> = {} as Record<'on' | 'off', Server>;
   for (let pair = 1; pair <= PAIRS; pair++) {
     servers = { on: await startAgentOs('on', upstream), off: await startAgentOs('off', upstream) };
+    if (baseCli) servers.base = await startAgentOs('base', upstream);
     // `agentos serve` gives start-up's memory back after its first quiet second, and that collection drops
     // compiled code: whichever server had it between two rounds ran its next round about 10 % slower.
     // Both have it here, before any load.
     await sleep(2_500);
     // One unmeasured round each first: on a busy machine the JIT needs longer than a round's warm-up, and
     // whichever side ran first would pay for it.
-    for (const side of ['on', 'off'] as const) await closedLoop(servers[side].url, servers[side].pid);
-    const rounds: Record<'on' | 'off', Round[]> = { on: [], off: [] };
+    const serverOf = (side: Side) => servers[side] as Server;
+    for (const side of SIDES) await closedLoop(serverOf(side).url, serverOf(side).pid);
+    const rounds: Record<Side, Round[]> = { on: [], off: [], base: [] };
     for (const side of ORDER) {
-      const result = await closedLoop(servers[side].url, servers[side].pid);
+      const result = await closedLoop(serverOf(side).url, serverOf(side).pid);
       if (result.errors > 0) {
         failed = true;
         console.log(`  ${side}: ${result.errors} failed runs`);
@@ -245,17 +260,23 @@ try {
       rounds[side].push(result);
       results[side].push(result);
       console.log(
-        `  pair ${pair}, tracing ${side.padEnd(3)}: ${result.rate.toFixed(1)} runs/s, p50 ${result.p50.toFixed(1)} ms, ` +
+        `  pair ${pair}, tracing ${side.padEnd(4)}: ${result.rate.toFixed(1)} runs/s, p50 ${result.p50.toFixed(1)} ms, ` +
           `server CPU ${result.cpuPerRun.toFixed(2)} ms/run`,
       );
     }
-    const ratio = median(rounds.on.map((r) => r.rate)) / median(rounds.off.map((r) => r.rate));
+    const offRate = median(rounds.off.map((r) => r.rate));
+    const ratio = median(rounds.on.map((r) => r.rate)) / offRate;
     pairRatios.push(ratio);
-    console.log(`  pair ${pair}: runs/s on ÷ off ${ratio.toFixed(3)} (overhead ${((1 - ratio) * 100).toFixed(1)} %)`);
+    let line = `  pair ${pair}: runs/s on ÷ off ${ratio.toFixed(3)} (overhead ${((1 - ratio) * 100).toFixed(1)} %)`;
+    if (baseCli) {
+      const baseRatio = median(rounds.base.map((r) => r.rate)) / offRate;
+      baseRatios.push(baseRatio);
+      line += `; base ÷ off ${baseRatio.toFixed(3)} (overhead ${((1 - baseRatio) * 100).toFixed(1)} %)`;
+    }
+    console.log(line);
     // The last pair stays up to be asked what it stored.
-    if (pair < PAIRS) await Promise.all([stopAgentOs(servers.on), stopAgentOs(servers.off)]);
+    if (pair < PAIRS) await Promise.all(SIDES.map((side) => stopAgentOs(serverOf(side))));
   }
-  if (!servers) throw new Error('no server pair ran');
   const urls = { on: servers.on.url, off: servers.off.url };
   const on = median(results.on.map((r) => r.rate));
   const off = median(results.off.map((r) => r.rate));
@@ -269,6 +290,21 @@ try {
     `\nruns/s on ÷ off by pair: ${pairRatios.map((r) => r.toFixed(3)).join(', ')}; mean ${ratio.toFixed(3)} ` +
       `(overhead ${((1 - ratio) * 100).toFixed(1)} %), median ${median(pairRatios).toFixed(3)}`,
   );
+  if (baseCli) {
+    // The two builds' difference pair by pair, with its standard error: what this mode is for.
+    const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+    const differences = pairRatios.map((value, index) => ((baseRatios[index] as number) - value) * 100);
+    const difference = mean(differences);
+    const n = differences.length;
+    const squares = differences.reduce((sum, value) => sum + (value - difference) ** 2, 0);
+    const spread = n > 1 ? Math.sqrt(squares / (n - 1) / n) : Number.NaN;
+    console.log(
+      `runs/s base ÷ off by pair: ${baseRatios.map((r) => r.toFixed(3)).join(', ')}; mean ${mean(baseRatios).toFixed(3)} ` +
+        `(overhead ${((1 - mean(baseRatios)) * 100).toFixed(1)} %)\n` +
+        `overhead of this build minus base's: ${difference.toFixed(1)} points (standard error ${spread.toFixed(1)}; ` +
+        `below zero: this build costs less), cpu per run base ${median(results.base.map((r) => r.cpuPerRun)).toFixed(2)} ms`,
+    );
+  }
   console.log(`median runs/s over all rounds: tracing on ${on.toFixed(1)}, off ${off.toFixed(1)}`);
   console.log(
     `median p50 latency on ${median(results.on.map((r) => r.p50)).toFixed(1)} ms, off ${median(results.off.map((r) => r.p50)).toFixed(1)} ms`,
