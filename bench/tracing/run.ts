@@ -238,17 +238,21 @@ try {
   const results: Record<Side, Round[]> = { on: [], off: [], base: [] };
   const pairRatios: number[] = [];
   const baseRatios: number[] = [];
-  let servers: Partial<Record<Side, Server>> & Record<'on' | 'off', Server> = {} as Record<'on' | 'off', Server>;
+  let servers: (Record<'on' | 'off', Server> & { base?: Server }) | undefined;
   for (let pair = 1; pair <= PAIRS; pair++) {
-    servers = { on: await startAgentOs('on', upstream), off: await startAgentOs('off', upstream) };
-    if (baseCli) servers.base = await startAgentOs('base', upstream);
+    const current: Record<'on' | 'off', Server> & { base?: Server } = {
+      on: await startAgentOs('on', upstream),
+      off: await startAgentOs('off', upstream),
+    };
+    if (baseCli) current.base = await startAgentOs('base', upstream);
+    servers = current;
     // `agentos serve` gives start-up's memory back after its first quiet second, and that collection drops
     // compiled code: whichever server had it between two rounds ran its next round about 10 % slower.
-    // Both have it here, before any load.
+    // Every server has it here, before any load.
     await sleep(2_500);
     // One unmeasured round each first: on a busy machine the JIT needs longer than a round's warm-up, and
     // whichever side ran first would pay for it.
-    const serverOf = (side: Side) => servers[side] as Server;
+    const serverOf = (side: Side) => current[side] as Server;
     for (const side of SIDES) await closedLoop(serverOf(side).url, serverOf(side).pid);
     const rounds: Record<Side, Round[]> = { on: [], off: [], base: [] };
     for (const side of ORDER) {
@@ -277,6 +281,7 @@ try {
     // The last pair stays up to be asked what it stored.
     if (pair < PAIRS) await Promise.all(SIDES.map((side) => stopAgentOs(serverOf(side))));
   }
+  if (!servers) throw new Error('no server pair ran');
   const urls = { on: servers.on.url, off: servers.off.url };
   const on = median(results.on.map((r) => r.rate));
   const off = median(results.off.map((r) => r.rate));
