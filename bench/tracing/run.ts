@@ -38,15 +38,34 @@ const CONCURRENCY = 16;
 const WARM_MS = 1_500;
 const MEASURE_MS = 5_000;
 // AGENTOS_BENCH_PAIRS: server pairs (default 5), each started afresh; AGENTOS_BENCH_ROUNDS: measured rounds per
-// pair (default 4), in the pattern on, off, off, on, … so each side runs first equally often (with a base build,
-// on, off, base, then off, base, on, and so on).
+// pair (default 4), in the pattern on, off, off, on, … so each side runs first equally often. With a base build,
+// each round runs the three sides in a rotation of the pair's own order, one of the six orders of three taken in
+// turn by pair: a side's place (the round just after the unmeasured ones, the round after which other server)
+// moves its runs/s by points, so the places must go to every side alike, over six pairs or a multiple of six.
 const PAIRS = Math.max(1, Number(process.env.AGENTOS_BENCH_PAIRS ?? 5));
 const ROUNDS = Math.max(2, Number(process.env.AGENTOS_BENCH_ROUNDS ?? 4));
 type Side = 'on' | 'off' | 'base';
 const SIDES: Side[] = baseCli ? ['on', 'off', 'base'] : ['on', 'off'];
-const ORDER: Side[] = baseCli
-  ? Array.from({ length: ROUNDS }, (_, round) => SIDES.map((_, index) => SIDES[(round + index) % 3] as Side)).flat()
-  : Array.from({ length: ROUNDS }, (_, index) => ((index + 1) % 4 < 2 ? 'on' : 'off') as Side);
+const ORDERS_OF_THREE: Side[][] = [
+  ['on', 'off', 'base'],
+  ['base', 'off', 'on'],
+  ['off', 'base', 'on'],
+  ['on', 'base', 'off'],
+  ['base', 'on', 'off'],
+  ['off', 'on', 'base'],
+];
+/** The sides in the order a pair starts, warms and measures them. */
+function orderOf(pair: number): { sides: Side[]; rounds: Side[] } {
+  if (!baseCli) {
+    return {
+      sides: SIDES,
+      rounds: Array.from({ length: ROUNDS }, (_, index) => ((index + 1) % 4 < 2 ? 'on' : 'off') as Side),
+    };
+  }
+  const sides = ORDERS_OF_THREE[(pair - 1) % ORDERS_OF_THREE.length] as Side[];
+  const rounds = Array.from({ length: ROUNDS }, (_, round) => sides.map((_, index) => sides[(round + index) % 3]));
+  return { sides, rounds: rounds.flat() as Side[] };
+}
 const TARGET_RATIO = 0.95;
 
 /** CPU time (user + system, ms) a process used so far; 100 clock ticks per second on Linux. */
@@ -240,11 +259,10 @@ try {
   const baseRatios: number[] = [];
   let servers: (Record<'on' | 'off', Server> & { base?: Server }) | undefined;
   for (let pair = 1; pair <= PAIRS; pair++) {
-    const current: Record<'on' | 'off', Server> & { base?: Server } = {
-      on: await startAgentOs('on', upstream),
-      off: await startAgentOs('off', upstream),
-    };
-    if (baseCli) current.base = await startAgentOs('base', upstream);
+    const order = orderOf(pair);
+    const started: Partial<Record<Side, Server>> = {};
+    for (const side of order.sides) started[side] = await startAgentOs(side, upstream);
+    const current = started as Record<'on' | 'off', Server> & { base?: Server };
     servers = current;
     // `agentos serve` gives start-up's memory back after its first quiet second, and that collection drops
     // compiled code: whichever server had it between two rounds ran its next round about 10 % slower.
@@ -253,9 +271,9 @@ try {
     // One unmeasured round each first: on a busy machine the JIT needs longer than a round's warm-up, and
     // whichever side ran first would pay for it.
     const serverOf = (side: Side) => current[side] as Server;
-    for (const side of SIDES) await closedLoop(serverOf(side).url, serverOf(side).pid);
+    for (const side of order.sides) await closedLoop(serverOf(side).url, serverOf(side).pid);
     const rounds: Record<Side, Round[]> = { on: [], off: [], base: [] };
-    for (const side of ORDER) {
+    for (const side of order.rounds) {
       const result = await closedLoop(serverOf(side).url, serverOf(side).pid);
       if (result.errors > 0) {
         failed = true;
