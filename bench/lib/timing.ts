@@ -1,5 +1,5 @@
 /**
- * Timing helpers the benchmarks share: summaries of samples (nearest-rank quantiles, medians), the number
+ * Timing helpers the benchmarks share: summaries of samples (nearest-rank quantiles, medians, means), the number
  * formats they print them in, and a sleep, so every bench reads "p50" and "median" the same way.
  * @module
  */
@@ -20,6 +20,19 @@ export function median(values: number[]): number {
   return sorted.length % 2
     ? (sorted[middle] as number)
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/** Mean of samples; NaN when empty. */
+export function mean(values: number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+/** Standard error of the mean of samples (sample standard deviation ÷ √n); NaN below two samples. */
+export function standardError(values: number[]): number {
+  if (values.length < 2) return Number.NaN;
+  const average = mean(values);
+  const squares = values.reduce((sum, value) => sum + (value - average) ** 2, 0);
+  return Math.sqrt(squares / (values.length - 1) / values.length);
 }
 
 /** `value` with `digits` decimals, or `n/a` when it is not a finite number. */

@@ -15,7 +15,7 @@ import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bundleRunsChildren, freePort, loadAverage } from '../lib/processes.js';
-import { median, sleep } from '../lib/timing.js';
+import { fixed, mean, median, sleep, standardError } from '../lib/timing.js';
 import { INSTRUCTIONS, REPLY_TEXT } from '../runs/constants.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -45,7 +45,6 @@ const MEASURE_MS = 5_000;
 const PAIRS = Math.max(1, Number(process.env.AGENTOS_BENCH_PAIRS ?? 5));
 const ROUNDS = Math.max(2, Number(process.env.AGENTOS_BENCH_ROUNDS ?? 4));
 type Side = 'on' | 'off' | 'base';
-const SIDES: Side[] = baseCli ? ['on', 'off', 'base'] : ['on', 'off'];
 const ORDERS_OF_THREE: Side[][] = [
   ['on', 'off', 'base'],
   ['base', 'off', 'on'],
@@ -58,7 +57,7 @@ const ORDERS_OF_THREE: Side[][] = [
 function orderOf(pair: number): { sides: Side[]; rounds: Side[] } {
   if (!baseCli) {
     return {
-      sides: SIDES,
+      sides: ['on', 'off'],
       rounds: Array.from({ length: ROUNDS }, (_, index) => ((index + 1) % 4 < 2 ? 'on' : 'off') as Side),
     };
   }
@@ -257,20 +256,23 @@ try {
   const results: Record<Side, Round[]> = { on: [], off: [], base: [] };
   const pairRatios: number[] = [];
   const baseRatios: number[] = [];
-  let servers: (Record<'on' | 'off', Server> & { base?: Server }) | undefined;
+  // The servers of the pair under way (the last pair's stay up, to be asked what they stored).
+  let servers: Partial<Record<Side, Server>> = {};
+  const serverOf = (side: Side): Server => {
+    const server = servers[side];
+    if (!server) throw new Error(`no ${side} server is running`);
+    return server;
+  };
   for (let pair = 1; pair <= PAIRS; pair++) {
     const order = orderOf(pair);
-    const started: Partial<Record<Side, Server>> = {};
-    for (const side of order.sides) started[side] = await startAgentOs(side, upstream);
-    const current = started as Record<'on' | 'off', Server> & { base?: Server };
-    servers = current;
+    servers = {};
+    for (const side of order.sides) servers[side] = await startAgentOs(side, upstream);
     // `agentos serve` gives start-up's memory back after its first quiet second, and that collection drops
     // compiled code: whichever server had it between two rounds ran its next round about 10 % slower.
     // Every server has it here, before any load.
     await sleep(2_500);
     // One unmeasured round each first: on a busy machine the JIT needs longer than a round's warm-up, and
     // whichever side ran first would pay for it.
-    const serverOf = (side: Side) => current[side] as Server;
     for (const side of order.sides) await closedLoop(serverOf(side).url, serverOf(side).pid);
     const rounds: Record<Side, Round[]> = { on: [], off: [], base: [] };
     for (const side of order.rounds) {
@@ -297,14 +299,13 @@ try {
     }
     console.log(line);
     // The last pair stays up to be asked what it stored.
-    if (pair < PAIRS) await Promise.all(SIDES.map((side) => stopAgentOs(serverOf(side))));
+    if (pair < PAIRS) await Promise.all(order.sides.map((side) => stopAgentOs(serverOf(side))));
   }
-  if (!servers) throw new Error('no server pair ran');
-  const urls = { on: servers.on.url, off: servers.off.url };
+  const urls = { on: serverOf('on').url, off: serverOf('off').url };
   const on = median(results.on.map((r) => r.rate));
   const off = median(results.off.map((r) => r.rate));
   // The mean over pairs: each pair is a draw of the process luck a deployment gets too, outliers included.
-  const ratio = pairRatios.reduce((sum, value) => sum + value, 0) / pairRatios.length;
+  const ratio = mean(pairRatios);
   const cpuOn = median(results.on.map((r) => r.cpuPerRun));
   const cpuOff = median(results.off.map((r) => r.cpuPerRun));
   const traces = (await (await fetch(`${urls.on}/traces?limit=1`)).json()) as { meta: { total_count: number } };
@@ -315,16 +316,11 @@ try {
   );
   if (baseCli) {
     // The two builds' difference pair by pair, with its standard error: what this mode is for.
-    const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
     const differences = pairRatios.map((value, index) => ((baseRatios[index] as number) - value) * 100);
-    const difference = mean(differences);
-    const n = differences.length;
-    const squares = differences.reduce((sum, value) => sum + (value - difference) ** 2, 0);
-    const spread = n > 1 ? Math.sqrt(squares / (n - 1) / n) : Number.NaN;
     console.log(
       `runs/s base ÷ off by pair: ${baseRatios.map((r) => r.toFixed(3)).join(', ')}; mean ${mean(baseRatios).toFixed(3)} ` +
         `(overhead ${((1 - mean(baseRatios)) * 100).toFixed(1)} %)\n` +
-        `overhead of this build minus base's: ${difference.toFixed(1)} points (standard error ${spread.toFixed(1)}; ` +
+        `overhead of this build minus base's: ${fixed(mean(differences))} points (standard error ${fixed(standardError(differences))}; ` +
         `below zero: this build costs less), cpu per run base ${median(results.base.map((r) => r.cpuPerRun)).toFixed(2)} ms`,
     );
   }
