@@ -174,3 +174,75 @@ describe('sqlite file store: the trace file', () => {
     await again.close();
   });
 });
+
+describe('sqlite file store: spans one by one through the span ring', () => {
+  it('stores what was written once flushed, and a read sees it without a flush', async () => {
+    const store = createSqliteStore({ url: `sqlite:${join(dir, 'ring.db')}` });
+    await store.migrate();
+    try {
+      const stream = store.observability.spanStream;
+      if (!stream) throw new Error('a file store has a span stream');
+      expect(stream.write(span('r1', 'root'))).toBe(true);
+      expect(stream.write(span('r1', 'chat', 'root'))).toBe(true);
+      await stream.flush();
+      expect(await store.observability.getTrace('default', 'r1')).toMatchObject({ totalSpans: 2, runId: 'run-r1' });
+      // Not flushed: the worker stores what the ring holds before it answers any request.
+      expect(stream.write({ ...span('r2', 'root'), startTime: 2_000.5, endTime: 2_003.25, durationMs: 2.75 })).toBe(
+        true,
+      );
+      expect(await store.observability.listSpans('default', 'r2')).toMatchObject([
+        {
+          spanId: 'root',
+          startTime: 2_000,
+          endTime: 2_004,
+          durationMs: 2.75,
+          attributes: { 'agentos.run_id': 'run-r2' },
+        },
+      ]);
+    } finally {
+      await store.close();
+    }
+    expect(countRows(traceFilePath(join(dir, 'ring.db')), 'trace_spans')).toBe(3);
+  });
+
+  it('refuses spans while the ring is full, takes them again once flushed, and sends a span too large for it apart', async () => {
+    const store = createSqliteStore({ url: `sqlite:${join(dir, 'ring-full.db')}`, traceRingBytes: 4096 });
+    await store.migrate();
+    try {
+      const stream = store.observability.spanStream;
+      if (!stream) throw new Error('a file store has a span stream');
+      let taken = 0;
+      while (stream.write(span('full', `s${taken}`, taken === 0 ? null : 's0'))) taken++;
+      expect(taken).toBeGreaterThan(5);
+      await stream.flush();
+      expect(stream.write(span('full', 'after', 's0'))).toBe(true);
+      // Larger than half the ring: not refused, but stored as a batch of one.
+      const large = { ...span('large', 'root'), attributes: { 'gen_ai.prompt': 'p'.repeat(5_000) } };
+      expect(stream.write(large)).toBe(true);
+      await stream.flush();
+      expect(await store.observability.getTrace('default', 'full')).toMatchObject({ totalSpans: taken + 1 });
+      expect((await store.observability.listSpans('default', 'large'))[0]?.attributes).toEqual(large.attributes);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reports a write that failed at the next flush, and goes on', async () => {
+    const store = createSqliteStore({ url: `sqlite:${join(dir, 'ring-fail.db')}` });
+    await store.migrate();
+    try {
+      const stream = store.observability.spanStream;
+      if (!stream) throw new Error('a file store has a span stream');
+      // A span the trace table refuses (no name): its batch fails in the worker.
+      stream.write({ ...span('bad', 'root'), name: null as unknown as string });
+      // A read in between still answers; the failure is the next flush's.
+      expect(await store.observability.getTrace('default', 'bad')).toBeNull();
+      await expect(stream.flush()).rejects.toThrow(/NOT NULL/);
+      stream.write(span('good', 'root'));
+      await stream.flush();
+      expect(await store.observability.getTrace('default', 'good')).toMatchObject({ totalSpans: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeOpenAI, startFakeOpenAI } from '../../../../test/fake-openai.js';
 import { buildTestApp, type TestApp } from '../../../../test/helpers.js';
@@ -5,7 +8,15 @@ import { buildTestApp, type TestApp } from '../../../../test/helpers.js';
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
 type Json = any;
 
-describe('traces', () => {
+const dir = mkdtempSync(join(tmpdir(), 'agentos-traces-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// In memory the batch processor hands spans to the store; a file store's spans go one by one through the ring
+// its trace worker reads (stream-processor.ts, span-ring.ts). Both must give the same traces.
+describe.each([
+  ['in memory', 'sqlite::memory:'],
+  ['in a file', `sqlite:${join(dir, 'traces.db')}`],
+])('traces (store %s)', (_where, databaseUrl) => {
   let fake: FakeOpenAI;
   let test: TestApp;
 
@@ -36,6 +47,7 @@ describe('traces', () => {
         ],
         // A long batch delay: the routes must flush queued spans themselves before reading.
         tracing: { batch_delay_ms: 60_000 },
+        database: { url: databaseUrl },
       },
       { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'test-key' },
     );
