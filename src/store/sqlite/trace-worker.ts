@@ -96,10 +96,11 @@ let drainError: unknown;
 
 /** Stores what the span ring holds, a transaction per {@link DRAIN_BATCH} spans. */
 function drain(saveSpans: (spans: SpanWire[]) => void): void {
-  for (;;) {
-    const texts = ring.read(DRAIN_BATCH);
-    if (texts.length === 0) return;
+  // Until a read comes back short, i.e. reached the writer's position: spans that keep coming meanwhile wait
+  // for the next request rather than keep this one (a trace read, say) from being answered.
+  for (let texts = ring.read(DRAIN_BATCH); texts.length > 0; texts = ring.read(DRAIN_BATCH)) {
     saveSpans(texts.map(fromSpanText));
+    if (texts.length < DRAIN_BATCH) return;
   }
 }
 // A failed open is answered to every request; it must not also end the thread as an unhandled rejection.
