@@ -55,6 +55,11 @@ export class SpanRingWriter extends RingView {
     this.maxRecordChars = Math.floor((this.capacity / 2 - 8) / 3);
   }
 
+  /** Whether records wait to be read. */
+  get holdsRecords(): boolean {
+    return Atomics.load(this.positions, READ) !== this.positions[WRITE];
+  }
+
   /** Appends `text`; false when the ring has no room for it now (the reader is behind) or never will. */
   write(text: string): boolean {
     if (text.length > this.maxRecordChars) return false;

@@ -192,8 +192,9 @@ export class TraceWorkerClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const worker = this.worker;
-    if (!worker) return;
+    // A worker that was never started still has to store what the ring holds (it drains before closing).
+    if (!this.worker && !this.ring.holdsRecords) return;
+    const worker = this.worker ?? this.spawn();
     await this.send('close', []).catch(() => {});
     // The trace file is closed; the thread may still hold handles of its own (tsx's loader, in tests).
     await worker.terminate();

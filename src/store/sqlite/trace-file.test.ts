@@ -205,6 +205,15 @@ describe('sqlite file store: spans one by one through the span ring', () => {
     expect(countRows(traceFilePath(join(dir, 'ring.db')), 'trace_spans')).toBe(3);
   });
 
+  it('stores what the ring holds when the store closes, even if its worker was never started', async () => {
+    const path = join(dir, 'ring-close.db');
+    const store = createSqliteStore({ url: `sqlite:${path}` });
+    await store.migrate();
+    store.observability.spanStream?.write(span('c1', 'root'));
+    await store.close();
+    expect(countRows(traceFilePath(path), 'trace_spans')).toBe(1);
+  });
+
   it('refuses spans while the ring is full, takes them again once flushed, and sends a span too large for it apart', async () => {
     const store = createSqliteStore({ url: `sqlite:${join(dir, 'ring-full.db')}`, traceRingBytes: 4096 });
     await store.migrate();

@@ -86,6 +86,8 @@ const port = parentPort;
 if (!port) throw new Error('trace-worker.ts runs as a worker thread');
 const data = workerData as TraceWorkerData;
 const opened = open(data);
+// A failed open is answered to every request; it must not also end the thread as an unhandled rejection.
+opened.catch(() => {});
 const ring = new SpanRingReader(data.ring);
 
 /** Spans per transaction when draining the ring: the batch processor's default batch, as before the ring. */
@@ -103,8 +105,6 @@ function drain(saveSpans: (spans: SpanWire[]) => void): void {
     if (texts.length < DRAIN_BATCH) return;
   }
 }
-// A failed open is answered to every request; it must not also end the thread as an unhandled rejection.
-opened.catch(() => {});
 // Requests run one after another: a read after a write sees it, and `close` comes last.
 let queue: Promise<unknown> = Promise.resolve();
 
