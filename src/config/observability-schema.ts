@@ -28,8 +28,7 @@ export const tracingSchema = strictObject({
   max_batch_size: z.number().int().min(1).max(10_000).default(512),
   /**
    * Finished spans waiting to be written; beyond this the newest are dropped (OTel's batch processor). Above
-   * OTel's 2,048 so a write that falls behind under load (it runs at background priority) loses nothing. A SQLite
-   * file store's spans wait in its span ring instead (`src/store/sqlite/span-ring.ts`, 8 MiB).
+   * OTel's 2,048 so a write that falls behind under load (it runs at background priority) loses nothing.
    */
   max_queue_size: z.number().int().min(1).max(1_000_000).default(8192),
   /** Also export to an OpenTelemetry collector (OTLP over HTTP/JSON), e.g. `http://127.0.0.1:4318/v1/traces`. */

@@ -1,8 +1,7 @@
 /**
  * Tracing setup: one tracer per {@link Observability} (agentos's {@link RecordingTracer}, never a global
  * provider, so two apps in one process keep their traces apart), spans batched to the store by the SDK's
- * batch processor (or, where the store has a span stream, handed over one by one: `stream-processor.ts`),
- * optionally also to an OTLP collector. Parent spans are passed explicitly (`withSpan`'s
+ * batch processor, optionally also to an OTLP collector. Parent spans are passed explicitly (`withSpan`'s
  * context, `traceParent` of a run); `tracing.propagate_context` also installs OTel's process-wide
  * AsyncLocalStorage context manager, which nests spans of libraries that use the active context, at a CPU
  * cost on Node 20.
@@ -26,7 +25,6 @@ import { OtlpJsonExporter } from './otlp-exporter.js';
 import { RecordingTracer } from './recording-tracer.js';
 import { AGENTOS } from './semconv.js';
 import { StoreSpanExporter } from './store-exporter.js';
-import { StreamSpanProcessor } from './stream-processor.js';
 
 /** What the rest of agentos sees of tracing. */
 export interface Tracing {
@@ -122,14 +120,7 @@ export async function createTracing({ config, store, logger }: CreateTracingOpti
     maxExportBatchSize: config.max_batch_size,
     maxQueueSize: Math.max(config.max_queue_size, config.max_batch_size),
   };
-  const processors: SpanProcessor[] = [
-    store.spanStream
-      ? new StreamSpanProcessor(store.spanStream, logger, {
-          batchSize: config.max_batch_size,
-          delayMs: config.batch_delay_ms,
-        })
-      : new BatchSpanProcessor(new StoreSpanExporter(store, logger), batch),
-  ];
+  const processors: SpanProcessor[] = [new BatchSpanProcessor(new StoreSpanExporter(store, logger), batch)];
   if (config.otlp) {
     processors.push(new BatchSpanProcessor(new OtlpJsonExporter(config.otlp, logger), batch));
   }

@@ -159,22 +159,8 @@ export interface EvalRunFilter extends PageRequest {
   order?: 'asc' | 'desc' | undefined;
 }
 
-/**
- * A way into the store for finished spans one at a time, cheaper on the caller's thread than batches to
- * {@link ObservabilityStore.saveSpans}: the SQLite file store copies each into a ring its trace worker reads.
- * Spans written here are stored as `saveSpans` stores them.
- */
-export interface SpanStream {
-  /** Queues a span; false when it was not taken (no room now, or too large for this way: use `saveSpans`). */
-  write(span: SpanRecord): boolean;
-  /** Asks for what was queued to be stored; resolves once it is. */
-  flush(): Promise<void>;
-}
-
 /** Traces, metrics and evals. */
 export interface ObservabilityStore {
-  /** Present where the store has a cheaper way for single spans than {@link saveSpans} (see {@link SpanStream}). */
-  readonly spanStream?: SpanStream | undefined;
   /**
    * Stores finished spans (a span id already stored is skipped, so a retried batch is harmless) and
    * recomputes the summary of every trace they belong to from all its stored spans, so spans of one

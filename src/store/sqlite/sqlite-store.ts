@@ -16,8 +16,6 @@ export interface SqliteStoreOptions {
   cwd?: string;
   /** How long a writer waits for the lock held by another connection or process. */
   busyTimeoutMs?: number;
-  /** Bytes of the ring that carries finished spans to a file store's trace worker (`span-ring.ts`; 8 MiB). */
-  traceRingBytes?: number;
   now?: () => number;
 }
 
@@ -52,12 +50,7 @@ export function createSqliteStore(options: SqliteStoreOptions): KyselyStore {
   const traces =
     path === ':memory:'
       ? undefined
-      : new TraceWorkerClient({
-          path: traceFilePath(path),
-          busyTimeoutMs,
-          importFrom: path,
-          ringBytes: options.traceRingBytes,
-        });
+      : new TraceWorkerClient({ path: traceFilePath(path), busyTimeoutMs, importFrom: path });
   return new KyselyStore({
     db,
     capabilities: { dialect: 'sqlite', vectorSearch, multiWriter: false },

@@ -20,20 +20,16 @@ import type {
   ObservabilityStore,
   RunUsageRow,
   SpanRecord,
-  SpanStream,
   TraceQuery,
   TraceRecord,
   TraceSessionStats,
 } from '../observability-types.js';
 import type { Page } from '../types.js';
-import { createSpanRing, SpanRingWriter } from './span-ring.js';
 import {
-  fromSpanText,
   type TraceMethod,
   type TraceReply,
   type TraceRequest,
   type TraceWorkerData,
-  toSpanText,
   toSpanWire,
 } from './trace-protocol.js';
 
@@ -115,36 +111,14 @@ interface Pending {
   reject(error: Error): void;
 }
 
-/** What {@link TraceWorkerClient} is made with: the worker's data but the span ring, which it makes. */
-export interface TraceWorkerOptions extends Omit<TraceWorkerData, 'ring'> {
-  /** Bytes of the span ring (`DEFAULT_SPAN_RING_BYTES`). */
-  ringBytes?: number | undefined;
-}
-
-/**
- * Calls into the trace worker; started on the first call, restarted on the next call after it died. A restarted
- * worker reads the span ring on from where the last one stopped (the ring outlives its readers).
- */
+/** Calls into the trace worker; started on the first call, restarted on the next call after it died. */
 export class TraceWorkerClient {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
-  private readonly data: TraceWorkerData;
-  /** The writing side of the span ring; see {@link RingSpanStream}. */
-  readonly ring: SpanRingWriter;
 
-  constructor({ ringBytes, ...data }: TraceWorkerOptions) {
-    const ring = createSpanRing(ringBytes);
-    this.data = { ...data, ring };
-    this.ring = new SpanRingWriter(ring);
-  }
-
-  /** Has the worker store what the span ring holds. */
-  drain(): Promise<void> {
-    if (this.closed) return Promise.reject(new AgentOsError('AOS_STORE_UNAVAILABLE', 'The trace store is closed'));
-    return this.send('drain', []).then(() => {});
-  }
+  constructor(private readonly data: TraceWorkerData) {}
 
   call<T>(method: TraceMethod, args: unknown[]): Promise<T> {
     if (this.closed) return Promise.reject(new AgentOsError('AOS_STORE_UNAVAILABLE', 'The trace store is closed'));
@@ -192,57 +166,20 @@ export class TraceWorkerClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // A worker that was never started still has to store what the ring holds (it drains before closing).
-    if (!this.worker && !this.ring.holdsRecords) return;
-    const worker = this.worker ?? this.spawn();
+    const worker = this.worker;
+    if (!worker) return;
     await this.send('close', []).catch(() => {});
     // The trace file is closed; the thread may still hold handles of its own (tsx's loader, in tests).
     await worker.terminate();
   }
 }
 
-/**
- * Spans into the trace worker's ring, encoded on the caller's thread (`toSpanText`). A span too large for the
- * ring (long prompts recorded with `tracing.capture_content`) goes as a batch of one instead; the next flush
- * waits for it and reports its failure.
- */
-class RingSpanStream implements SpanStream {
-  private readonly large = new Set<Promise<void>>();
-  private failure: unknown;
-
-  constructor(private readonly traces: TraceWorkerClient) {}
-
-  write(span: SpanRecord): boolean {
-    const text = toSpanText(span);
-    if (text.length <= this.traces.ring.maxRecordChars) return this.traces.ring.write(text);
-    const sent: Promise<void> = this.traces
-      .call<void>('saveSpans', [[fromSpanText(text)]])
-      .catch((error: unknown) => {
-        this.failure ??= error;
-      })
-      .finally(() => this.large.delete(sent));
-    this.large.add(sent);
-    return true;
-  }
-
-  async flush(): Promise<void> {
-    await Promise.all([this.traces.drain(), ...this.large]);
-    const failure = this.failure;
-    this.failure = undefined;
-    if (failure !== undefined) throw failure;
-  }
-}
-
 /** Trace methods from the trace worker, the rest (metrics, evals, run usage) from the store's own file. */
 export class SplitObservabilityStore implements ObservabilityStore {
-  readonly spanStream: SpanStream;
-
   constructor(
     private readonly base: ObservabilityStore,
     private readonly traces: TraceWorkerClient,
-  ) {
-    this.spanStream = new RingSpanStream(traces);
-  }
+  ) {}
 
   saveSpans(spans: SpanRecord[]): Promise<void> {
     if (spans.length === 0) return Promise.resolve();

@@ -17,14 +17,10 @@ export const TRACE_METHODS = [
 
 export type TraceMethod = (typeof TRACE_METHODS)[number];
 
-/**
- * `close` closes the connection once earlier requests are answered; the store then ends the thread. `drain`
- * stores what the span ring holds (`span-ring.ts`); every other request does that first too, so a read sees
- * every span written to the ring before it was asked.
- */
+/** `close` closes the connection once earlier requests are answered; the store then ends the thread. */
 export interface TraceRequest {
   id: number;
-  method: TraceMethod | 'close' | 'drain';
+  method: TraceMethod | 'close';
   args: unknown[];
 }
 
@@ -39,8 +35,6 @@ export interface TraceWorkerData {
   busyTimeoutMs: number;
   /** The store's own file: traces it holds (written before traces had a file of their own) are copied once. */
   importFrom?: string | undefined;
-  /** The span ring's memory (`createSpanRing`), shared with the store's side. */
-  ring: SharedArrayBuffer;
 }
 
 /**
@@ -82,34 +76,4 @@ export function toSpanWire(span: SpanRecord): SpanWire {
     span.durationMs,
     encodeJson(span.attributes),
   ];
-}
-
-/**
- * A span as one text for the span ring: its {@link SpanWire} without the attributes as a JSON array, a newline,
- * then the attributes' JSON (JSON text has no raw newline, so the first one ends the array). The attributes,
- * most of a span's bytes, are thus encoded once and never escaped into a string of the array.
- */
-export function toSpanText(span: SpanRecord): string {
-  const head = JSON.stringify([
-    span.spanId,
-    span.traceId,
-    span.parentSpanId,
-    span.workspaceId,
-    span.name,
-    span.spanType,
-    span.status,
-    span.statusMessage,
-    span.startTime,
-    span.endTime,
-    span.durationMs,
-  ]);
-  return `${head}\n${encodeJson(span.attributes)}`;
-}
-
-/** The {@link SpanWire} of a {@link toSpanText} text. */
-export function fromSpanText(text: string): SpanWire {
-  const cut = text.indexOf('\n');
-  const wire = JSON.parse(text.slice(0, cut)) as unknown[];
-  wire.push(text.slice(cut + 1));
-  return wire as SpanWire;
 }

@@ -3,8 +3,7 @@
  * about a tenth of a blocking run (bench/tracing: B-tree inserts, WAL frames, checkpoints), although
  * nothing waits for them; here they run on another thread, in a file of their own, so they never hold
  * the write lock the runs' transactions need (SQLite's busy wait would stall the event loop). The store
- * talks to it through `trace-client.ts`; requests are answered in order. Finished spans come through a ring
- * in shared memory (`span-ring.ts`), read when the store asks for a `drain` and before every other request.
+ * talks to it through `trace-client.ts`; requests are answered in order.
  *
  * The trace file takes the observability migrations of the main schema (its trace tables; the metrics and
  * eval tables it also creates stay empty), so both places share one schema and one store implementation.
@@ -20,9 +19,7 @@ import type { Database as Schema } from '../kysely/tables.js';
 import * as observability from '../migrations/009-observability.js';
 import * as traceSpanKeys from '../migrations/017-trace-span-keys.js';
 import { openSqlite } from './open.js';
-import { SpanRingReader } from './span-ring.js';
 import {
-  fromSpanText,
   type SpanWire,
   TRACE_METHODS,
   type TraceMethod,
@@ -72,8 +69,8 @@ async function open(data: TraceWorkerData) {
 
 // Span writes are background work: at the lowest priority this thread runs on cores the requests leave idle
 // (Linux applies `setpriority` on pid 0 to the calling thread only; elsewhere it may lower the whole process,
-// so it is left alone there). Should it fall behind, spans wait in the span ring, and beyond it are dropped.
-// bench/tracing: overhead 7.1 % → 4.2–5.2 % of runs/s on two shared cores.
+// so it is left alone there). Should it fall behind, spans wait in the batch processor's queue
+// (`tracing.max_queue_size`). bench/tracing: overhead 7.1 % → 4.2–5.2 % of runs/s on two shared cores.
 if (process.platform === 'linux') {
   try {
     setPriority(19);
@@ -84,46 +81,15 @@ if (process.platform === 'linux') {
 
 const port = parentPort;
 if (!port) throw new Error('trace-worker.ts runs as a worker thread');
-const data = workerData as TraceWorkerData;
-const opened = open(data);
+const opened = open(workerData as TraceWorkerData);
 // A failed open is answered to every request; it must not also end the thread as an unhandled rejection.
 opened.catch(() => {});
-const ring = new SpanRingReader(data.ring);
-
-/** Spans per transaction when draining the ring: the batch processor's default batch, as before the ring. */
-const DRAIN_BATCH = 512;
-
-/** A failed write of spans from the ring, for the next `drain` request to report. */
-let drainError: unknown;
-
-/** Stores what the span ring holds, a transaction per {@link DRAIN_BATCH} spans. */
-function drain(saveSpans: (spans: SpanWire[]) => void): void {
-  // Until a read comes back short, i.e. reached the writer's position: spans that keep coming meanwhile wait
-  // for the next request rather than keep this one (a trace read, say) from being answered.
-  for (let texts = ring.read(DRAIN_BATCH); texts.length > 0; texts = ring.read(DRAIN_BATCH)) {
-    saveSpans(texts.map(fromSpanText));
-    if (texts.length < DRAIN_BATCH) return;
-  }
-}
 // Requests run one after another: a read after a write sees it, and `close` comes last.
 let queue: Promise<unknown> = Promise.resolve();
 
 async function answer(request: TraceRequest): Promise<TraceReply> {
   try {
     const { db, store, saveSpans } = await opened;
-    // Before any request, so a read sees every span the store's side had written to the ring when it asked. A
-    // write that fails is the next `drain`'s answer (the store's side logs it), not that of an unrelated read.
-    try {
-      drain(saveSpans);
-    } catch (error) {
-      drainError = error;
-    }
-    if (request.method === 'drain') {
-      const error = drainError;
-      drainError = undefined;
-      if (error !== undefined) throw error;
-      return { id: request.id, result: null };
-    }
     if (request.method === 'close') {
       await db.destroy();
       return { id: request.id, result: null };

@@ -11,8 +11,8 @@ type Json = any;
 const dir = mkdtempSync(join(tmpdir(), 'agentos-traces-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// In memory the batch processor hands spans to the store; a file store's spans go one by one through the ring
-// its trace worker reads (stream-processor.ts, span-ring.ts). Both must give the same traces.
+// In memory the store writes spans on the event loop; a file store's go to its trace worker in another file
+// (trace-client.ts, trace-worker.ts). Both must give the same traces through the routes.
 describe.each([
   ['in memory', 'sqlite::memory:'],
   ['in a file', `sqlite:${join(dir, 'traces.db')}`],
