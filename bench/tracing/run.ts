@@ -312,7 +312,8 @@ try {
   const noTraces = (await (await fetch(`${urls.off}/traces?limit=1`)).json()) as { meta: { total_count: number } };
   console.log(
     `\nruns/s on ÷ off by pair: ${pairRatios.map((r) => r.toFixed(3)).join(', ')}; mean ${ratio.toFixed(3)} ` +
-      `(overhead ${((1 - ratio) * 100).toFixed(1)} %), median ${median(pairRatios).toFixed(3)}`,
+      `(overhead ${((1 - ratio) * 100).toFixed(1)} %, standard error ${fixed(standardError(pairRatios.map((r) => r * 100)))} ` +
+      `points), median ${median(pairRatios).toFixed(3)}`,
   );
   if (baseCli) {
     // The two builds' difference pair by pair, with its standard error: what this mode is for.
