@@ -67,6 +67,9 @@ function orderOf(pair: number): { sides: Side[]; rounds: Side[] } {
 }
 const TARGET_RATIO = 0.95;
 
+/** Tracing's overhead in percent of runs/s, from a runs/s ratio of tracing on (or base) to off. */
+const overhead = (ratio: number): string => ((1 - ratio) * 100).toFixed(1);
+
 /** CPU time (user + system, ms) a process used so far; 100 clock ticks per second on Linux. */
 function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -291,11 +294,11 @@ try {
     const offRate = median(rounds.off.map((r) => r.rate));
     const ratio = median(rounds.on.map((r) => r.rate)) / offRate;
     pairRatios.push(ratio);
-    let line = `  pair ${pair}: runs/s on ÷ off ${ratio.toFixed(3)} (overhead ${((1 - ratio) * 100).toFixed(1)} %)`;
+    let line = `  pair ${pair}: runs/s on ÷ off ${ratio.toFixed(3)} (overhead ${overhead(ratio)} %)`;
     if (baseCli) {
       const baseRatio = median(rounds.base.map((r) => r.rate)) / offRate;
       baseRatios.push(baseRatio);
-      line += `; base ÷ off ${baseRatio.toFixed(3)} (overhead ${((1 - baseRatio) * 100).toFixed(1)} %)`;
+      line += `; base ÷ off ${baseRatio.toFixed(3)} (overhead ${overhead(baseRatio)} %)`;
     }
     console.log(line);
     // The last pair stays up to be asked what it stored.
@@ -312,7 +315,7 @@ try {
   const noTraces = (await (await fetch(`${urls.off}/traces?limit=1`)).json()) as { meta: { total_count: number } };
   console.log(
     `\nruns/s on ÷ off by pair: ${pairRatios.map((r) => r.toFixed(3)).join(', ')}; mean ${ratio.toFixed(3)} ` +
-      `(overhead ${((1 - ratio) * 100).toFixed(1)} %, standard error ${fixed(standardError(pairRatios.map((r) => r * 100)))} ` +
+      `(overhead ${overhead(ratio)} %, standard error ${fixed(standardError(pairRatios.map((r) => r * 100)))} ` +
       `points), median ${median(pairRatios).toFixed(3)}`,
   );
   if (baseCli) {
@@ -320,7 +323,7 @@ try {
     const differences = pairRatios.map((value, index) => ((baseRatios[index] as number) - value) * 100);
     console.log(
       `runs/s base ÷ off by pair: ${baseRatios.map((r) => r.toFixed(3)).join(', ')}; mean ${mean(baseRatios).toFixed(3)} ` +
-        `(overhead ${((1 - mean(baseRatios)) * 100).toFixed(1)} %)\n` +
+        `(overhead ${overhead(mean(baseRatios))} %)\n` +
         `overhead of this build minus base's: ${fixed(mean(differences))} points (standard error ${fixed(standardError(differences))}; ` +
         `below zero: this build costs less), cpu per run base ${median(results.base.map((r) => r.cpuPerRun)).toFixed(2)} ms`,
     );
