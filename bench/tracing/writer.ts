@@ -16,9 +16,14 @@ import type { Kysely } from 'kysely';
 import { runMigrations } from '../../src/store/kysely/migrate.js';
 import { type TraceSpansTable, toSpan } from '../../src/store/kysely/observability-store.js';
 import { openSqlite } from '../../src/store/sqlite/open.js';
-import { parseSpanList, spanOfTuple } from '../../src/store/sqlite/span-list.js';
 import { type SpanWire, toSpanWire } from '../../src/store/sqlite/trace-protocol.js';
-import { createSpanWriter, TRACE_FILE_MIGRATIONS, TRACE_FILE_PAGE_SIZE } from '../../src/store/sqlite/trace-writer.js';
+import {
+  createSpanWriter,
+  parseSpanList,
+  spanOfTuple,
+  TRACE_FILE_MIGRATIONS,
+  TRACE_FILE_PAGE_SIZE,
+} from '../../src/store/sqlite/trace-writer.js';
 import { median } from '../lib/timing.js';
 
 const [source, batchArg = '512'] = process.argv.slice(2);

@@ -20,8 +20,7 @@ import * as traceSpanKeys from './017-trace-span-keys.js';
 
 /**
  * The migrations of both dialects, in order (one source of truth; `column-types.ts` holds what differs). Names sort lexically, which is the order Kysely applies them in;
- * a new file gets the next number and an entry here, and an applied migration is never edited. 018 is the
- * SQLite trace file's own (`sqlite/trace-writer.ts` lists that file's migrations) and has no entry here.
+ * a new file gets the next number and an entry here, and an applied migration is never edited.
  */
 export const migrations: Record<string, Migration> = {
   '001-initial': initial,

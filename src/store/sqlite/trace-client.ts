@@ -25,7 +25,6 @@ import type {
   TraceSessionStats,
 } from '../observability-types.js';
 import type { Page } from '../types.js';
-import { parseSpanList, spanOfTuple } from './span-list.js';
 import {
   type TraceMethod,
   type TraceReply,
@@ -33,6 +32,7 @@ import {
   type TraceWorkerData,
   toSpanWire,
 } from './trace-protocol.js';
+import { parseSpanList, spanOfTuple } from './trace-writer.js';
 
 /** Where a store file's traces live: `agentos.db` → `agentos.traces.db`. */
 export function traceFilePath(storePath: string): string {

@@ -7,7 +7,7 @@
  *
  * The trace file takes the observability migrations of the main schema (its trace tables; the metrics and
  * eval tables it also creates stay empty), so the Kysely store serves its reads, and one of its own (018:
- * a trace's spans in its summary row, `span-list.ts`), which `trace-writer.ts` writes.
+ * a trace's spans in its summary row), whose writes and span reads are `trace-writer.ts`'s.
  * @module
  */
 import { setPriority } from 'node:os';
@@ -19,7 +19,6 @@ import { KyselyObservabilityStore, TRACE_COLUMNS } from '../kysely/observability
 import type { Database as Schema } from '../kysely/tables.js';
 import { foldSpans } from '../migrations/018-trace-span-lists.js';
 import { openSqlite } from './open.js';
-import { createSpanReader } from './span-list.js';
 import {
   type SpanWire,
   TRACE_METHODS,
@@ -28,7 +27,13 @@ import {
   type TraceRequest,
   type TraceWorkerData,
 } from './trace-protocol.js';
-import { createSpanWriter, SPAN_COLUMNS, TRACE_FILE_MIGRATIONS, TRACE_FILE_PAGE_SIZE } from './trace-writer.js';
+import {
+  createSpanReader,
+  createSpanWriter,
+  SPAN_COLUMNS,
+  TRACE_FILE_MIGRATIONS,
+  TRACE_FILE_PAGE_SIZE,
+} from './trace-writer.js';
 
 const columns = SPAN_COLUMNS.join(', ');
 /** The summary's columns of 009 (the store file's `traces` has no `spans`). */

@@ -13,7 +13,7 @@ import { type SummarySpan, summarise, TRACE_COLUMNS, type TraceSpansTable } from
 import * as observability from '../migrations/009-observability.js';
 import * as traceSpanKeys from '../migrations/017-trace-span-keys.js';
 import * as traceSpanLists from '../migrations/018-trace-span-lists.js';
-import { parseSpanList, type SpanTuple, spanJson, spanOfTuple } from './span-list.js';
+import type { SpanRecord, SpanType, TraceStatus } from '../observability-types.js';
 import type { SpanWire } from './trace-protocol.js';
 
 /**
@@ -45,9 +45,6 @@ export const SPAN_COLUMNS = [
   'attributes',
 ] as const satisfies readonly (keyof TraceSpansTable)[];
 
-/** What a later part of a trace rewrites: all but its id and the time its summary was first written. */
-const UPDATED_COLUMNS = TRACE_COLUMNS.filter((column) => column !== 'trace_id' && column !== 'created_at');
-
 // Positional parameters: better-sqlite3 binds an array by index, an object by a property lookup per
 // column; with positions the worker writes a trace about 5 % faster (bench/tracing/writer.ts).
 const placeholders = (columns: readonly string[]) => columns.map(() => '?').join(', ');
@@ -75,14 +72,80 @@ function fromWire(wire: SpanWire): BatchSpan {
   };
 }
 
+/** A span tuple as `traces.spans` holds it: {@link SpanWire} with the attributes as an object. */
+type StoredTuple = [
+  spanId: string,
+  traceId: string,
+  parentSpanId: string | null,
+  workspaceId: string,
+  name: string,
+  spanType: SpanType,
+  status: TraceStatus,
+  statusMessage: string | null,
+  startTime: number,
+  endTime: number,
+  durationMs: number,
+  attributes: Record<string, unknown>,
+];
+
+/** The JSON of one span in `traces.spans`: its row tuple, the attributes' JSON (as sent) embedded as they are. */
+function spanJson(wire: SpanWire): string {
+  const attributes = wire[11];
+  const head = JSON.stringify(wire.slice(0, 11));
+  return `${head.slice(0, -1)},${attributes}]`;
+}
+
+/** The spans of `traces.spans` (migration 018), or none. */
+export function parseSpanList(text: string | null | undefined): StoredTuple[] {
+  return text ? (JSON.parse(text) as StoredTuple[]) : [];
+}
+
+/** A span of `traces.spans` as a record. */
+export function spanOfTuple(tuple: StoredTuple): SpanRecord {
+  return {
+    spanId: tuple[0],
+    traceId: tuple[1],
+    parentSpanId: tuple[2],
+    workspaceId: tuple[3],
+    name: tuple[4],
+    spanType: tuple[5],
+    status: tuple[6],
+    statusMessage: tuple[7],
+    startTime: tuple[8],
+    endTime: tuple[9],
+    durationMs: tuple[10],
+    attributes: tuple[11],
+  };
+}
+
+/**
+ * Spans in the order the trace routes list them: by start; stored times are whole milliseconds, so of two
+ * spans started in the same one, the one that ended first (a quick tool call before the next model call).
+ */
+export function byStart(a: SpanRecord, b: SpanRecord): number {
+  return a.startTime - b.startTime || a.endTime - b.endTime || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0);
+}
+
+/** `listSpans` of the trace file: the spans of one trace in the workspace, from its summary row. */
+export function createSpanReader(database: Database.Database): (workspaceId: string, traceId: string) => SpanRecord[] {
+  const spansOf = database.prepare('select spans from traces where workspace_id = ? and trace_id = ?').pluck();
+  return (workspaceId, traceId) =>
+    parseSpanList(spansOf.get(workspaceId, traceId) as string | null | undefined)
+      .map(spanOfTuple)
+      .sort(byStart);
+}
+
 /** Returns `saveSpans` over `database` (whose schema the trace file's migrations made), for spans as the store sends them. */
 export function createSpanWriter(database: Database.Database, now: () => number): (spans: SpanWire[]) => void {
   const insertTrace = database.prepare(
     `insert into traces (${TRACE_COLUMNS.join(', ')}, spans) values (${placeholders(TRACE_COLUMNS)}, ?) on conflict (trace_id) do nothing`,
   );
   const storedSpans = database.prepare('select spans from traces where trace_id = ?').pluck();
+  // A trace keeps the time its summary was first written (`created_at`), as the Kysely upsert does.
   const updateTrace = database.prepare(
-    `update traces set ${UPDATED_COLUMNS.map((column) => `${column} = ?`).join(', ')}, spans = ? where trace_id = ?`,
+    `update traces set ${TRACE_COLUMNS.filter((column) => column !== 'trace_id' && column !== 'created_at')
+      .map((column) => `${column} = ?`)
+      .join(', ')}, spans = ? where trace_id = ?`,
   );
   return database.transaction((spans: SpanWire[]) => {
     const byTrace = new Map<string, { spans: BatchSpan[]; json: string[] }>();
@@ -112,7 +175,7 @@ export function createSpanWriter(database: Database.Database, now: () => number)
       const all = [...stored];
       const known = new Set(stored.map((tuple) => tuple[0]));
       for (const json of batch.json) {
-        const tuple = JSON.parse(json) as SpanTuple;
+        const tuple = JSON.parse(json) as StoredTuple;
         if (known.has(tuple[0])) continue;
         known.add(tuple[0]);
         all.push(tuple);
@@ -120,7 +183,9 @@ export function createSpanWriter(database: Database.Database, now: () => number)
       if (all.length === stored.length) continue;
       const whole = summarise(all.map(spanOfTuple), at, (span) => span.attributes);
       if (!whole) continue;
-      const update: unknown[] = UPDATED_COLUMNS.map((column) => whole[column]);
+      const update: unknown[] = TRACE_COLUMNS.filter((column) => column !== 'trace_id' && column !== 'created_at').map(
+        (column) => whole[column],
+      );
       update.push(JSON.stringify(all), traceId);
       updateTrace.run(update);
     }
