@@ -15,15 +15,11 @@ import Database from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { runMigrations } from '../../src/store/kysely/migrate.js';
 import { type TraceSpansTable, toSpan } from '../../src/store/kysely/observability-store.js';
+import * as observability from '../../src/store/migrations/009-observability.js';
+import * as traceSpanKeys from '../../src/store/migrations/017-trace-span-keys.js';
 import { openSqlite } from '../../src/store/sqlite/open.js';
 import { type SpanWire, toSpanWire } from '../../src/store/sqlite/trace-protocol.js';
-import {
-  createSpanWriter,
-  parseSpanList,
-  spanOfTuple,
-  TRACE_FILE_MIGRATIONS,
-  TRACE_FILE_PAGE_SIZE,
-} from '../../src/store/sqlite/trace-writer.js';
+import { createSpanWriter, TRACE_FILE_PAGE_SIZE } from '../../src/store/sqlite/trace-writer.js';
 import { median } from '../lib/timing.js';
 
 const [source, batchArg = '512'] = process.argv.slice(2);
@@ -32,15 +28,10 @@ const BATCH = Number(batchArg);
 // AGENTOS_BENCH_PAGE_SIZE: another page size than the trace worker's, to compare.
 const PAGE_SIZE = Number(process.env.AGENTOS_BENCH_PAGE_SIZE ?? TRACE_FILE_PAGE_SIZE);
 const from = new Database(source, { readonly: true });
-// A file of before migration 018 has a row per span; a newer one keeps them in their trace's row.
-const rows = from
-  .prepare('select * from trace_spans order by trace_id, start_time limit 40000')
-  .all() as TraceSpansTable[];
-const lists = from.prepare("select 1 from pragma_table_info('traces') where name = 'spans'").get()
-  ? (from.prepare('select spans from traces order by trace_id limit 20000').pluck().all() as string[])
-  : [];
-const spans = [...rows.map((row) => toSpan(row)), ...lists.flatMap((text) => parseSpanList(text).map(spanOfTuple))]
-  .slice(0, 40_000)
+const spans = (
+  from.prepare('select * from trace_spans order by trace_id, start_time limit 40000').all() as TraceSpansTable[]
+)
+  .map((row) => toSpan(row))
   // Ended order: the chat span first, then its agent span, as the batch processor receives them.
   .sort((a, b) => a.endTime - b.endTime);
 from.close();
@@ -50,7 +41,10 @@ const dir = mkdtempSync(join(tmpdir(), 'agentos-bench-writer-'));
 const rounds: number[] = [];
 for (let round = 0; round < 7; round++) {
   const { database, db } = openSqlite(join(dir, `r${round}.traces.db`), { busyTimeoutMs: 5000, pageSize: PAGE_SIZE });
-  await runMigrations(db as Kysely<unknown>, TRACE_FILE_MIGRATIONS);
+  await runMigrations(db as Kysely<unknown>, {
+    '009-observability': observability,
+    '017-trace-span-keys': traceSpanKeys,
+  });
   const write = createSpanWriter(database, Date.now);
   const batches: Buffer[] = [];
   for (let index = 0; index < spans.length; index += BATCH) {

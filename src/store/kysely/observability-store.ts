@@ -65,32 +65,6 @@ export interface TracesTable {
   created_at: number;
 }
 
-/**
- * The summary's columns, which reads select by name: the SQLite trace file's `traces` also holds each trace's
- * spans (`spans`, migration 018), which a listing must not read.
- */
-export const TRACE_COLUMNS = [
-  'trace_id',
-  'workspace_id',
-  'name',
-  'status',
-  'start_time',
-  'end_time',
-  'duration_ms',
-  'total_spans',
-  'error_count',
-  'input',
-  'output',
-  'error',
-  'run_id',
-  'session_id',
-  'user_id',
-  'agent_id',
-  'team_id',
-  'workflow_id',
-  'created_at',
-] as const satisfies readonly (keyof TracesTable)[];
-
 interface MetricsDailyTable {
   id: string;
   workspace_id: string;
@@ -369,13 +343,7 @@ export class KyselyObservabilityStore implements ObservabilityStore {
         qb.where((eb) => compileTraceFilter(eb, query.filter as TraceFilterExpr)),
       );
     const [rows, count] = await Promise.all([
-      base
-        .select(TRACE_COLUMNS)
-        .orderBy('start_time', 'desc')
-        .orderBy('trace_id')
-        .limit(limit)
-        .offset(offset)
-        .execute(),
+      base.selectAll().orderBy('start_time', 'desc').orderBy('trace_id').limit(limit).offset(offset).execute(),
       base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst(),
     ]);
     return { items: rows.map(toTrace), total: Number(count?.n ?? 0) };
@@ -384,7 +352,7 @@ export class KyselyObservabilityStore implements ObservabilityStore {
   async getTrace(workspaceId: string, traceId: string): Promise<TraceRecord | null> {
     const row = await this.db
       .selectFrom('traces')
-      .select(TRACE_COLUMNS)
+      .selectAll()
       .where('workspace_id', '=', workspaceId)
       .where('trace_id', '=', traceId)
       .executeTakeFirst();

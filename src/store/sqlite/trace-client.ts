@@ -32,7 +32,6 @@ import {
   type TraceWorkerData,
   toSpanWire,
 } from './trace-protocol.js';
-import { parseSpanList, spanOfTuple } from './trace-writer.js';
 
 /** Where a store file's traces live: `agentos.db` → `agentos.traces.db`. */
 export function traceFilePath(storePath: string): string {
@@ -49,22 +48,11 @@ export async function* traceFileSpans(storePath: string, batchSize = 500): Async
   const database = new Database(file, { readonly: true, fileMustExist: true });
   try {
     let batch: SpanRecord[] = [];
-    const take = function* (span: SpanRecord) {
-      batch.push(span);
+    for (const row of database.prepare('select * from trace_spans order by trace_id, span_id').iterate()) {
+      batch.push(toSpan(row as TraceSpansTable));
       if (batch.length === batchSize) {
         yield batch;
         batch = [];
-      }
-    };
-    // A file whose agentos has not opened it since migration 018 still has a row per span.
-    for (const row of database.prepare('select * from trace_spans order by trace_id, span_id').iterate()) {
-      yield* take(toSpan(row as TraceSpansTable));
-    }
-    const lists = database.prepare("select 1 from pragma_table_info('traces') where name = 'spans'").get();
-    if (lists) {
-      const traces = database.prepare('select spans from traces where spans is not null order by trace_id').pluck();
-      for (const text of traces.iterate()) {
-        for (const tuple of parseSpanList(text as string)) yield* take(spanOfTuple(tuple));
       }
     }
     if (batch.length > 0) yield batch;

@@ -7,17 +7,14 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runObservabilityContract } from '../contract/observability.contract.js';
 import type { KyselyStore } from '../kysely/kysely-store.js';
-import { runMigrations } from '../kysely/migrate.js';
-import { KyselyObservabilityStore } from '../kysely/observability-store.js';
 import type { SpanRecord } from '../observability-types.js';
 import { openSqlite, WAL_AUTOCHECKPOINT_PAGES } from './open.js';
 import { createSqliteStore } from './sqlite-store.js';
-import { traceFilePath, traceFileSpans } from './trace-client.js';
-import { TRACE_FILE_MIGRATIONS, TRACE_FILE_PAGE_SIZE } from './trace-writer.js';
+import { traceFilePath } from './trace-client.js';
+import { TRACE_FILE_PAGE_SIZE } from './trace-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentos-trace-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,16 +38,6 @@ const countRows = (file: string, table: string) => {
   const database = new Database(file, { readonly: true });
   try {
     return (database.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
-  } finally {
-    database.close();
-  }
-};
-
-/** How many spans `traces.spans` of a trace file holds for `traceId`. */
-const spanListLength = (file: string, traceId: string) => {
-  const database = new Database(file, { readonly: true });
-  try {
-    return database.prepare('select json_array_length(spans) from traces where trace_id = ?').pluck().get(traceId);
   } finally {
     database.close();
   }
@@ -81,9 +68,7 @@ describe('sqlite file store: the trace file', () => {
     expect((await store.observability.getTrace('default', 't1'))?.totalSpans).toBe(2);
     await store.close();
     expect(existsSync(traceFilePath(path))).toBe(true);
-    // The spans are in their trace's summary row (migration 018), not a row each.
-    expect(countRows(traceFilePath(path), 'trace_spans')).toBe(0);
-    expect(spanListLength(traceFilePath(path), 't1')).toBe(2);
+    expect(countRows(traceFilePath(path), 'trace_spans')).toBe(2);
     expect(countRows(path, 'trace_spans')).toBe(0);
     // A new trace file takes the worker's larger pages; the store's own file keeps SQLite's default.
     const pageSize = (file: string) => {
@@ -187,55 +172,5 @@ describe('sqlite file store: the trace file', () => {
     await again.migrate();
     expect(await again.observability.getTrace('default', 'old')).toBeNull();
     await again.close();
-  });
-
-  it('moves the span rows of a trace file from before migration 018 into their traces, and migrate still reads them', async () => {
-    const path = join(dir, 'rows.db');
-    const file = traceFilePath(path);
-    // A trace file as the worker made it before 018: the main schema's trace tables, a row per span.
-    const before = openSqlite(file, { pageSize: TRACE_FILE_PAGE_SIZE });
-    const { '018-trace-span-lists': _lists, ...earlier } = TRACE_FILE_MIGRATIONS;
-    await runMigrations(before.db as Kysely<unknown>, earlier);
-    await new KyselyObservabilityStore(before.db, Date.now).saveSpans([
-      { ...span('old', 'root'), startTime: 1_000.4, attributes: { 'agentos.run_id': 'run-old', k: [1, 'two'] } },
-      { ...span('old', 'chat', 'root'), startTime: 1_002, endTime: 1_004 },
-    ]);
-    await before.db.destroy();
-    expect(countRows(file, 'trace_spans')).toBe(2);
-    // What `agentos migrate --from` copies, from a file not yet migrated.
-    const rows: SpanRecord[] = [];
-    for await (const batch of traceFileSpans(path)) rows.push(...batch);
-    expect(rows.map((row) => row.spanId).sort()).toEqual(['chat', 'root']);
-
-    const store = createSqliteStore({ url: `sqlite:${path}` });
-    await store.migrate();
-    try {
-      const spans = await store.observability.listSpans('default', 'old');
-      expect(spans.map((item) => item.spanId)).toEqual(['root', 'chat']);
-      expect(spans[0]).toMatchObject({ startTime: 1_000, attributes: { 'agentos.run_id': 'run-old', k: [1, 'two'] } });
-      expect(await store.observability.listSpans('other', 'old')).toEqual([]);
-      expect((await store.observability.getTrace('default', 'old'))?.runId).toBe('run-old');
-      // A later part of the trace joins the moved spans; the summary counts all three.
-      await store.observability.saveSpans([{ ...span('old', 'tool', 'root'), startTime: 1_005, endTime: 1_006 }]);
-      expect((await store.observability.getTrace('default', 'old'))?.totalSpans).toBe(3);
-    } finally {
-      await store.close();
-    }
-    expect(countRows(file, 'trace_spans')).toBe(0);
-    expect(spanListLength(file, 'old')).toBe(3);
-    const copied: SpanRecord[] = [];
-    for await (const batch of traceFileSpans(path)) copied.push(...batch);
-    expect(copied.map((row) => row.spanId).sort()).toEqual(['chat', 'root', 'tool']);
-    // And back: 018's down gives every span its row again.
-    const after = openSqlite(file);
-    await TRACE_FILE_MIGRATIONS['018-trace-span-lists'].down(after.db as Kysely<unknown>);
-    const back = await new KyselyObservabilityStore(after.db, Date.now).listSpans('default', 'old');
-    await after.db.destroy();
-    expect(back.map((item) => [item.spanId, item.parentSpanId, item.startTime])).toEqual([
-      ['root', null, 1_000],
-      ['chat', 'root', 1_002],
-      ['tool', 'root', 1_005],
-    ]);
-    expect(back[0]?.attributes).toEqual({ 'agentos.run_id': 'run-old', k: [1, 'two'] });
   });
 });

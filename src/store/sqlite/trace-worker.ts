@@ -6,8 +6,7 @@
  * talks to it through `trace-client.ts`; requests are answered in order.
  *
  * The trace file takes the observability migrations of the main schema (its trace tables; the metrics and
- * eval tables it also creates stay empty), so the Kysely store serves its reads, and one of its own (018:
- * a trace's spans in its summary row), whose writes and span reads are `trace-writer.ts`'s.
+ * eval tables it also creates stay empty), so both places share one schema and one store implementation.
  * @module
  */
 import { setPriority } from 'node:os';
@@ -15,9 +14,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { runMigrations } from '../kysely/migrate.js';
-import { KyselyObservabilityStore, TRACE_COLUMNS } from '../kysely/observability-store.js';
+import { KyselyObservabilityStore } from '../kysely/observability-store.js';
 import type { Database as Schema } from '../kysely/tables.js';
-import { foldSpans } from '../migrations/018-trace-span-lists.js';
+import * as observability from '../migrations/009-observability.js';
+import * as traceSpanKeys from '../migrations/017-trace-span-keys.js';
 import { openSqlite } from './open.js';
 import {
   type SpanWire,
@@ -27,23 +27,14 @@ import {
   type TraceRequest,
   type TraceWorkerData,
 } from './trace-protocol.js';
-import {
-  createSpanReader,
-  createSpanWriter,
-  SPAN_COLUMNS,
-  TRACE_FILE_MIGRATIONS,
-  TRACE_FILE_PAGE_SIZE,
-} from './trace-writer.js';
+import { createSpanWriter, SPAN_COLUMNS, TRACE_FILE_PAGE_SIZE } from './trace-writer.js';
+
+const TRACE_FILE_MIGRATIONS = { '009-observability': observability, '017-trace-span-keys': traceSpanKeys };
 
 const columns = SPAN_COLUMNS.join(', ');
-/** The summary's columns of 009 (the store file's `traces` has no `spans`). */
-const traceColumns = TRACE_COLUMNS.join(', ');
 
-/**
- * Copies the traces a store file held before traces moved to their own file (once, when the file is new); the
- * spans come as rows and are then folded into their traces (migration 018).
- */
-function importTraces(database: Database.Database, from: string): boolean {
+/** Copies the traces a store file held before traces moved to their own file (once, when the file is new). */
+function importTraces(database: Database.Database, from: string): void {
   database.prepare('attach database ? as previous').run(from);
   try {
     const tables = database
@@ -51,17 +42,14 @@ function importTraces(database: Database.Database, from: string): boolean {
         "select count(*) as n from previous.sqlite_master where type = 'table' and name in ('traces', 'trace_spans')",
       )
       .get() as { n: number };
-    if (tables.n < 2) return false;
+    if (tables.n < 2) return;
     database.transaction(() => {
       database
         .prepare(`insert or ignore into trace_spans (${columns}) select ${columns} from previous.trace_spans`)
         .run();
       // Both tables come from the same migration, so the columns line up.
-      database
-        .prepare(`insert or ignore into traces (${traceColumns}) select ${traceColumns} from previous.traces`)
-        .run();
+      database.prepare('insert or ignore into traces select * from previous.traces').run();
     })();
-    return true;
   } finally {
     database.prepare('detach database previous').run();
   }
@@ -75,15 +63,8 @@ async function open(data: TraceWorkerData) {
     pageSize: TRACE_FILE_PAGE_SIZE,
   });
   const migrated = await runMigrations(db as Kysely<unknown>, TRACE_FILE_MIGRATIONS);
-  if (data.importFrom && migrated.applied.includes('009-observability') && importTraces(database, data.importFrom)) {
-    await (db as Kysely<unknown>).transaction().execute((trx) => foldSpans(trx));
-  }
-  return {
-    db,
-    store: new KyselyObservabilityStore(db, Date.now),
-    saveSpans: createSpanWriter(database, Date.now),
-    listSpans: createSpanReader(database),
-  };
+  if (data.importFrom && migrated.applied.includes('009-observability')) importTraces(database, data.importFrom);
+  return { db, store: new KyselyObservabilityStore(db, Date.now), saveSpans: createSpanWriter(database, Date.now) };
 }
 
 // Span writes are background work: at the lowest priority this thread runs on cores the requests leave idle
@@ -108,7 +89,7 @@ let queue: Promise<unknown> = Promise.resolve();
 
 async function answer(request: TraceRequest): Promise<TraceReply> {
   try {
-    const { db, store, saveSpans, listSpans } = await opened;
+    const { db, store, saveSpans } = await opened;
     if (request.method === 'close') {
       await db.destroy();
       return { id: request.id, result: null };
@@ -116,9 +97,6 @@ async function answer(request: TraceRequest): Promise<TraceReply> {
     if (request.method === 'saveSpans') {
       saveSpans(request.args[0] as SpanWire[]);
       return { id: request.id, result: null };
-    }
-    if (request.method === 'listSpans') {
-      return { id: request.id, result: listSpans(request.args[0] as string, request.args[1] as string) };
     }
     if (!TRACE_METHODS.includes(request.method)) throw new Error(`unknown trace method ${request.method}`);
     const method = store[request.method as TraceMethod] as (...args: unknown[]) => Promise<unknown>;
