@@ -3,7 +3,8 @@
  * contract holds there too, the spans land in `<name>.traces.db` (not the store's file), survive a reopen,
  * and traces a store file held from before are copied over once.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -33,6 +34,19 @@ const span = (traceId: string, spanId: string, parentSpanId: string | null = nul
   durationMs: 10,
   attributes: { 'agentos.run_id': `run-${traceId}` },
 });
+
+/** This process's threads by id, with their scheduling policy and nice value (`/proc/self/task/<tid>/stat`). */
+const threads = () =>
+  new Map(
+    readdirSync('/proc/self/task').map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // The fields after the command name (which may hold spaces) start at the third: nice is the 19th, policy the 41st.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return [tid, { nice: Number(fields[16]), policy: Number(fields[38]) }] as const;
+    }),
+  );
+const SCHED_IDLE = 5;
+const hasChrt = process.platform === 'linux' && !spawnSync('chrt', ['--version']).error;
 
 const countRows = (file: string, table: string) => {
   const database = new Database(file, { readonly: true });
@@ -121,6 +135,25 @@ describe('sqlite file store: the trace file', () => {
       await store.close();
     }
   });
+
+  it.runIf(hasChrt)(
+    'runs the trace worker in the idle scheduling class at nice 19 (Linux, util-linux chrt)',
+    async () => {
+      const before = threads();
+      const store = createSqliteStore({ url: `sqlite:${join(dir, 'idle.db')}` });
+      await store.migrate();
+      try {
+        // The worker starts on first use and lowers itself before it answers anything.
+        await store.observability.saveSpans([span('idle', 'root')]);
+        const started = [...threads()].filter(([tid]) => !before.has(tid)).map(([, thread]) => thread);
+        expect(started).toContainEqual({ nice: 19, policy: SCHED_IDLE });
+        // Only that thread: the event loop keeps its priority.
+        expect(threads().get(String(process.pid))).toEqual(before.get(String(process.pid)));
+      } finally {
+        await store.close();
+      }
+    },
+  );
 
   it('checkpoints a file with larger pages after as many bytes as one with 4 KB pages', () => {
     const small = openSqlite(join(dir, 'pages-4k.db'));

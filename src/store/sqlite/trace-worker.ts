@@ -9,7 +9,6 @@
  * eval tables it also creates stay empty), so both places share one schema and one store implementation.
  * @module
  */
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { Kysely } from 'kysely';
@@ -18,6 +17,7 @@ import { KyselyObservabilityStore } from '../kysely/observability-store.js';
 import type { Database as Schema } from '../kysely/tables.js';
 import * as observability from '../migrations/009-observability.js';
 import * as traceSpanKeys from '../migrations/017-trace-span-keys.js';
+import { runInBackground } from './background-thread.js';
 import { openSqlite } from './open.js';
 import {
   type SpanWire,
@@ -67,17 +67,11 @@ async function open(data: TraceWorkerData) {
   return { db, store: new KyselyObservabilityStore(db, Date.now), saveSpans: createSpanWriter(database, Date.now) };
 }
 
-// Span writes are background work: at the lowest priority this thread runs on cores the requests leave idle
-// (Linux applies `setpriority` on pid 0 to the calling thread only; elsewhere it may lower the whole process,
-// so it is left alone there). Should it fall behind, spans wait in the batch processor's queue
-// (`tracing.max_queue_size`). bench/tracing: overhead 7.1 % → 4.2–5.2 % of runs/s on two shared cores.
-if (process.platform === 'linux') {
-  try {
-    setPriority(19);
-  } catch {
-    // Not permitted (some containers): normal priority.
-  }
-}
+// Span writes are background work: at the lowest priority this thread runs on cores the requests leave idle.
+// Should it fall behind, spans wait in the batch processor's queue (`tracing.max_queue_size`); trace reads
+// queue behind the writes, so under full load they wait too. bench/tracing: nice 19 took the overhead from
+// 7.1 % to 4.2–5.2 % of runs/s on two shared cores, the idle class about a point more (`background-thread.ts`).
+runInBackground();
 
 const port = parentPort;
 if (!port) throw new Error('trace-worker.ts runs as a worker thread');
