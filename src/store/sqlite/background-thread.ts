@@ -8,34 +8,24 @@ import { execFileSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
-/** What the thread got: Linux's idle scheduling class, only the lowest nice value, or nothing. */
-export type BackgroundPriority = 'idle' | 'nice' | 'normal';
-
 /**
  * Lowers the calling thread's priority as far as an unprivileged thread may.
  *
  * Nice 19 gives the thread a weight of 15 against a request thread's 1,024 in the kernel's fair scheduler;
  * the idle class (`SCHED_IDLE`) gives it 3, so it runs almost only on time the other threads leave. On a
  * machine whose cores the server shares with its clients that is worth about a point of runs/s in
- * bench/tracing (compare mode, the README's seventh and eighth sessions). Node has no call for the
+ * bench/tracing (its README, seventh and eighth sessions). Node has no call for the
  * scheduling class, so util-linux's `chrt` sets it, once per thread, with the id `/proc/thread-self`
- * names; without `chrt` (a minimal image) the thread keeps nice 19. An unprivileged thread may always
- * lower itself, and never raise itself back.
+ * names; without `chrt` (a minimal image) the thread keeps nice 19. Lowering itself needs no privilege;
+ * where it is refused all the same (some containers) the thread keeps its priority.
  */
-export function runInBackground(): BackgroundPriority {
-  if (process.platform !== 'linux') return 'normal';
+export function runInBackground(): void {
+  if (process.platform !== 'linux') return;
   try {
     setPriority(19);
-  } catch {
-    // Not permitted (some containers): normal priority, and no idle class either.
-    return 'normal';
-  }
-  try {
     const threadId = readlinkSync('/proc/thread-self').split('/').pop();
-    if (!threadId) return 'nice';
-    execFileSync('chrt', ['--idle', '-p', '0', threadId], { stdio: 'ignore', timeout: 5_000 });
-    return 'idle';
+    if (threadId) execFileSync('chrt', ['--idle', '-p', '0', threadId], { stdio: 'ignore', timeout: 5_000 });
   } catch {
-    return 'nice';
+    // Refused, or no `chrt`: what was set so far stays.
   }
 }
