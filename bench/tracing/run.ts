@@ -67,7 +67,7 @@ function orderOf(pair: number): { sides: Side[]; rounds: Side[] } {
   if (!baseCli) {
     // Odd pairs start, warm and measure "on" first (on, off, off, on, …), even pairs "off" (off, on, on, off, …):
     // the side started first and the side whose second round follows its own are not always the same one. Until
-    // the eighth session every pair ran "on" first, and whole runs read tracing 1.5 to 4 points higher than
+    // the eighth session every pair ran "on" first, and whole runs read tracing 1.5 to 4.7 points higher than
     // compare mode did (the README's eighth session); use an even number of pairs.
     const sides: Side[] = pair % 2 === 1 ? ['on', 'off'] : ['off', 'on'];
     return {
