@@ -14,10 +14,10 @@ import { setPriority } from 'node:os';
  * Nice 19 gives the thread a weight of 15 against a request thread's 1,024 in the kernel's fair scheduler;
  * the idle class (`SCHED_IDLE`) gives it 3, so it runs almost only on time the other threads leave. On a
  * machine whose cores the server shares with its clients that is worth about a point of runs/s in
- * bench/tracing (its README, seventh and eighth sessions). Node has no call for the
- * scheduling class, so util-linux's `chrt` sets it, once per thread, with the id `/proc/thread-self`
- * names; without `chrt` (a minimal image) the thread keeps nice 19. Lowering itself needs no privilege;
- * where it is refused all the same (some containers) the thread keeps its priority.
+ * bench/tracing (its README, seventh and eighth sessions). Node has no call for the scheduling class, so
+ * util-linux's `chrt` sets it, once per thread, with the id `/proc/thread-self` names; without `chrt` (a
+ * minimal image) the thread keeps nice 19. Lowering itself needs no privilege; where it is refused all the
+ * same (some containers) the thread keeps its priority.
  */
 export function runInBackground(): void {
   if (process.platform !== 'linux') return;

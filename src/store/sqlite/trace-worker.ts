@@ -69,8 +69,9 @@ async function open(data: TraceWorkerData) {
 
 // Span writes are background work: at the lowest priority this thread runs on cores the requests leave idle.
 // Should it fall behind, spans wait in the batch processor's queue (`tracing.max_queue_size`); trace reads
-// queue behind the writes, so under full load they wait too. bench/tracing: nice 19 took the overhead from
-// 7.1 % to 4.2–5.2 % of runs/s on two shared cores, the idle class about a point more (`background-thread.ts`).
+// queue behind the writes, so under full load they wait too. bench/tracing, two shared cores: nice 19 took the
+// overhead from 7.1 % to 4.2–5.2 % of runs/s (whole runs in the bench's old order, which read tracing about
+// 3 points high), the idle class about a point more (`background-thread.ts`).
 runInBackground();
 
 const port = parentPort;
